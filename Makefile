@@ -1,0 +1,110 @@
+# superd - one non-recursive makefile.
+#
+#   make            build superd/superd and the shipped services
+#   make run        build, then run superd in the foreground with etc/superd-dev.conf
+#   make check      install missing build/test packages, build, run every test
+#   make check-asan the integration tests against an ASan+UBSan build
+#   make install    install under $(DESTDIR)$(PREFIX)
+#   make clean
+
+PREFIX	?= /usr
+SBINDIR	?= $(PREFIX)/sbin
+LIBDIR	?= $(PREFIX)/lib/superd
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2
+CPPFLAGS += -D_GNU_SOURCE -Isuperd
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
+
+PKG_CONFIG ?= pkg-config
+CONFIG_CFLAGS = $(shell $(PKG_CONFIG) --cflags libconfig 2>/dev/null)
+CONFIG_LIBS   = $(shell $(PKG_CONFIG) --libs libconfig 2>/dev/null || echo -lconfig)
+CHECK_CFLAGS  = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS    = $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck)
+
+BUILD	 = build
+LIB_SRCS = $(filter-out superd/main.c,$(wildcard superd/*.c))
+LIB_OBJS = $(LIB_SRCS:superd/%.c=$(BUILD)/obj/%.o)
+ASAN_OBJS = $(LIB_SRCS:superd/%.c=$(BUILD)/asan/%.o)
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+TEST_SRCS = $(wildcard tests/check_*.c)
+TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
+
+SERVICES =
+MANPAGES = $(wildcard man/*.[1-9])
+
+.PHONY: all run check check-unit check-it check-asan check-man install clean deps
+all: superd/superd services
+
+-include services/services.mk
+.PHONY: services
+services: $(SERVICES)
+
+deps:
+	@./packaging/install-deps test
+
+$(BUILD)/obj/%.o: superd/%.c superd/superd.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: superd/%.c superd/superd.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) -std=c11 $(WARN) $(ASAN_FLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c superd/superd.h tests/check_superd.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsuperd.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libsuperd-asan.a: $(ASAN_OBJS)
+	$(AR) rcs $@ $^
+
+superd/superd: $(BUILD)/obj/main.o $(BUILD)/libsuperd.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS)
+
+$(BUILD)/asan/superd: $(BUILD)/asan/main.o $(BUILD)/libsuperd-asan.a
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS)
+
+$(BUILD)/check_superd: $(TEST_OBJS) $(BUILD)/libsuperd.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CONFIG_LIBS)
+
+run: all
+	@mkdir -p $(BUILD)/dev
+	superd/superd -d -f etc/superd-dev.conf -p '' -P $(BUILD)/dev/superd.ports
+
+check: deps
+	$(MAKE) all $(BUILD)/check_superd
+	$(MAKE) check-unit check-man check-it check-asan
+
+check-unit: $(BUILD)/check_superd
+	cd tests && ../$(BUILD)/check_superd
+
+check-it: all
+	tests/it/run superd/superd
+
+check-asan: $(BUILD)/asan/superd
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	tests/it/run $(BUILD)/asan/superd
+
+check-man:
+	@for m in $(MANPAGES); do mandoc -Tlint -W warning "$$m" || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 755 superd/superd $(DESTDIR)$(SBINDIR)/superd
+	for s in $(SERVICES); do install -m 755 $$s $(DESTDIR)$(LIBDIR)/; done
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+clean:
+	rm -rf $(BUILD) superd/superd $(SERVICES)

@@ -1,0 +1,287 @@
+/*
+ * superd.h - the boundary between superd's modules.
+ *
+ * The data model (a parsed configuration, the running service table, the
+ * child table) and one prototype section per .c file.  A function that is
+ * not declared here is static in its file.
+ */
+#ifndef SUPERD_H
+#define SUPERD_H
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SUPERD_VERSION		"0.1.0"
+#define SUPERD_PATH		"/usr/local/bin:/usr/bin:/bin"
+#define SUPERD_NAME_MAX		64
+#define SUPERD_BIND_RETRY	10	/* seconds between bind attempts */
+#define SUPERD_KILL_GRACE	2	/* SIGTERM -> SIGKILL on timeout */
+
+/* ---------------------------------------------------------------------
+ * Configuration (config.c): a plain-C picture of the file, no libconfig.
+ */
+
+enum proto {
+	PROTO_TCP,
+	PROTO_UDP,
+	PROTO_UNIX
+};
+
+enum builtin {
+	BUILTIN_NONE,
+	BUILTIN_ECHO,
+	BUILTIN_DISCARD,
+	BUILTIN_CHARGEN,
+	BUILTIN_DAYTIME,
+	BUILTIN_TIME,
+	BUILTIN_TCPMUX
+};
+
+enum stderr_mode {
+	STDERR_LOG,
+	STDERR_SOCKET,
+	STDERR_NULL
+};
+
+enum limit_kind {
+	LIMIT_CPU,
+	LIMIT_MEMORY,
+	LIMIT_FILES,
+	LIMIT_PROCESSES,
+	LIMIT_FSIZE,
+	LIMIT_COUNT
+};
+
+/* An address or CIDR block of allow/deny; IPv4 kept as IPv4 (family AF_INET). */
+struct cidr {
+	int		 ci_family;	/* AF_INET or AF_INET6 */
+	uint8_t		 ci_addr[16];	/* network order; 4 bytes used for IPv4 */
+	int		 ci_prefix;	/* 0..32 or 0..128 */
+};
+
+/* One address a service binds (one per resolved `address` entry). */
+struct bindaddr {
+	struct sockaddr_storage	 ba_addr;	/* port filled in */
+	socklen_t		 ba_len;
+	int			 ba_wildcard;	/* from "*": dual-stack :: */
+};
+
+struct svc_conf {
+	char		*sc_name;
+	const char	*sc_file;	/* where the service is defined */
+	int		 sc_line;	/* line of its opening { (or inetd.conf line) */
+
+	enum proto	 sc_proto;
+	int		 sc_port;	/* 0 dynamic, -1 none (tcpmux only) */
+	struct bindaddr	*sc_binds;	/* resolved addresses, tcp/udp */
+	size_t		 sc_nbinds;
+	char		*sc_path;	/* unix socket path */
+	mode_t		 sc_socket_mode;
+	uid_t		 sc_socket_uid;	/* (uid_t)-1: leave */
+	gid_t		 sc_socket_gid;	/* (gid_t)-1: leave */
+
+	char		*sc_server;	/* NULL for a builtin */
+	enum builtin	 sc_builtin;
+	char	       **sc_argv;	/* argv0 and args, NULL-terminated */
+	int		 sc_wait;
+
+	char		*sc_user;
+	uid_t		 sc_uid;
+	gid_t		 sc_gid;
+	int		 sc_setid;	/* switch identity (superd is root) */
+
+	int		 sc_instances;	/* 0 = no limit */
+	int		 sc_per_source;
+	int		 sc_rate;	/* new instances per second */
+	int		 sc_per_source_rate; /* per minute per address */
+	char		*sc_refuse_message; /* NULL or "" for none */
+	struct cidr	*sc_allow;
+	size_t		 sc_nallow;
+	struct cidr	*sc_deny;
+	size_t		 sc_ndeny;
+
+	int		 sc_timeout;	/* seconds, 0 = none */
+	int		 sc_limit_set[LIMIT_COUNT];
+	rlim_t		 sc_limit[LIMIT_COUNT];
+	int		 sc_nice_set;
+	int		 sc_nice;
+	char	       **sc_env;	/* "K=V", NULL-terminated */
+	char		*sc_chdir;
+	enum stderr_mode sc_stderr;
+
+	int		 sc_tcpmux;
+	int		 sc_proxy;
+	int		 sc_backlog;
+	int		 sc_keepalive;
+	int		 sc_nodelay;
+	int		 sc_log_connections;
+	int		 sc_disabled;
+};
+
+struct conf {
+	char		*cf_file;
+	char		*cf_pidfile;	/* "" for none */
+	char		*cf_ports;	/* "" for none */
+	int		 cf_facility;	/* LOG_DAEMON ... */
+	char		*cf_include;	/* "" for none */
+	char		*cf_inetd_conf;	/* "" for none */
+	struct svc_conf	**cf_svcs;	/* every service, disabled included */
+	size_t		 cf_nsvcs;
+};
+
+/* Problems found while loading: every one, in file order. */
+struct conf_errors {
+	char		**ce_msg;	/* "FILE:LINE: message" */
+	size_t		 ce_count;
+};
+
+/* config.c */
+struct conf	*config_load(const char *, struct conf_errors *);
+void		 config_free(struct conf *);
+size_t		 config_enabled(const struct conf *);
+void		 config_errors_clear(struct conf_errors *);
+int		 config_parse_cidr(const char *, struct cidr *);
+int		 config_parse_size(const char *, rlim_t *);
+void		 svc_conf_free(struct svc_conf *);
+
+/* ---------------------------------------------------------------------
+ * Running state.
+ */
+
+struct service;
+
+struct listener {
+	struct service		*ls_svc;	/* owner */
+	int			 ls_fd;		/* -1 while not open */
+	struct bindaddr		 ls_bind;	/* configured (tcp/udp) */
+	struct sockaddr_storage	 ls_bound;	/* getsockname after bind */
+	socklen_t		 ls_boundlen;
+	time_t			 ls_retry_at;	/* monotonic s; 0 = no retry */
+	pid_t			 ls_waitpid;	/* wait mode: instance holding it */
+	int			 ls_failed;	/* last open failed (logged) */
+};
+
+struct service {
+	struct svc_conf		*sv_conf;
+	struct listener	       **sv_ls;
+	size_t			 sv_nls;
+	unsigned		 sv_running;
+	unsigned long		 sv_started;
+	unsigned long		 sv_refused;
+	time_t			 sv_paused_until; /* monotonic s */
+	int			 sv_pause_logged;
+	double			 sv_tokens;	/* rate bucket */
+	struct timespec		 sv_tokens_at;
+	int			 sv_loops;	/* no-progress restarts in a row */
+	int			 sv_errpipe[2];	/* stderr = log; -1 when none */
+	char			*sv_errbuf;	/* partial stderr line */
+	size_t			 sv_errlen;
+	int			 sv_retired;
+};
+
+struct child {
+	pid_t			 ch_pid;
+	struct service		*ch_svc;
+	struct listener		*ch_wait;	/* wait mode listener, or NULL */
+	char			 ch_peer[64];	/* address of the client */
+	struct timespec		 ch_start;
+	time_t			 ch_deadline;	/* monotonic s, 0 = none */
+	int			 ch_killed;	/* 1 SIGTERM sent, 2 SIGKILL sent */
+};
+
+/* Peer of a connection as a service sees it. */
+struct peer {
+	enum proto	 pe_proto;
+	char		 pe_local_ip[64];
+	unsigned	 pe_local_port;
+	char		 pe_remote_ip[64];
+	unsigned	 pe_remote_port;
+	pid_t		 pe_pid;	/* unix credentials */
+	uid_t		 pe_uid;
+	gid_t		 pe_gid;
+};
+
+/* log.c */
+void		 log_init(int, int);
+void		 log_facility(int);
+void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void		 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* addr.c: address formatting, pure */
+int		 addr_format(const struct sockaddr *, socklen_t, char *, size_t,
+		    unsigned *);
+void		 addr_unmap(struct sockaddr_storage *, socklen_t *);
+int		 peer_fill(struct peer *, int, enum proto);
+
+/* env.c: the environment of a started program, pure */
+char		**env_build(const struct svc_conf *, const struct peer *);
+void		 env_free(char **);
+
+/* signals.c */
+int		 signals_init(void);
+int		 signals_fd(void);
+void		 signals_drain(void);
+int		 signals_take(int);
+void		 signals_child_reset(void);
+#define SIG_RELOAD	0
+#define SIG_STOP	1
+#define SIG_DUMP	2
+#define SIG_CHILD	3
+
+/* listen.c */
+int		 listener_open(struct listener *);
+void		 listener_close(struct listener *);
+int		 listener_same(const struct svc_conf *, const struct bindaddr *,
+		    const struct svc_conf *, const struct bindaddr *);
+
+/* servtab.c */
+struct reload_plan {
+	size_t		*rp_keep_from;	/* per new listener: old index or SIZE_MAX */
+	size_t		 rp_kept, rp_added, rp_retired;
+};
+int		 servtab_apply(struct conf *);
+struct service	**servtab_services(size_t *);
+void		 servtab_retire_done(struct service *);
+void		 servtab_close_all(void);
+int		 servtab_write_ports(const char *);
+void		 servtab_dump(void);
+void		 servtab_retry(time_t);
+struct service	**servtab_retired(size_t *);
+const struct conf *servtab_conf(void);
+
+/* loop.c */
+void		 loop_run(void);
+time_t		 mono_now(void);
+
+/* spawn.c */
+pid_t		 spawn_instance(struct service *, int, const struct peer *);
+int		 spawn_errpipe(struct service *);
+void		 spawn_drain_stderr(struct service *, int);
+
+/* child.c */
+int		 child_add(struct service *, struct listener *, pid_t,
+		    const char *);
+void		 child_reap_all(void);
+void		 child_timeouts(time_t, time_t *);
+void		 child_rebind(struct service *, struct service *);
+size_t		 child_count(void);
+
+/* builtin.c */
+void		 builtin_stream(struct service *, int, const struct peer *);
+void		 builtin_dgram(struct service *, struct listener *);
+int		 builtin_inline(enum builtin, enum proto);
+
+/* notify.c */
+void		 notify_init(void);
+void		 notify(const char *);
+
+#endif /* SUPERD_H */

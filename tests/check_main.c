@@ -1,0 +1,22 @@
+/*
+ * check_main.c - one Check runner for every module's suite.
+ */
+#include <stdlib.h>
+
+#include "check_superd.h"
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(config_suite());
+	srunner_add_suite(sr, addr_suite());
+	srunner_add_suite(sr, env_suite());
+	srunner_add_suite(sr, servtab_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,16 @@
+/*
+ * check_superd.h - the unit-test suites, one per module, assembled by
+ * check_main.c into one Check runner.  Tests run from the tests/
+ * directory, so fixtures are named "data/...".
+ */
+#ifndef CHECK_SUPERD_H
+#define CHECK_SUPERD_H
+
+#include <check.h>
+
+Suite	*addr_suite(void);
+Suite	*config_suite(void);
+Suite	*env_suite(void);
+Suite	*servtab_suite(void);
+
+#endif
