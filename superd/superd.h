@@ -161,9 +161,12 @@ struct listener {
 	struct bindaddr		 ls_bind;	/* configured (tcp/udp) */
 	struct sockaddr_storage	 ls_bound;	/* getsockname after bind */
 	socklen_t		 ls_boundlen;
-	time_t			 ls_retry_at;	/* monotonic s; 0 = no retry */
+	int64_t			 ls_retry_at;	/* mono_ms(); 0 = no retry */
 	pid_t			 ls_waitpid;	/* wait mode: instance holding it */
 	int			 ls_failed;	/* last open failed (logged) */
+	uint64_t		 ls_head;	/* wait/udp: first datagram seen */
+	int			 ls_head_valid;
+	int64_t			 ls_head_at;	/* when its instance started */
 };
 
 struct service {
@@ -173,10 +176,10 @@ struct service {
 	unsigned		 sv_running;
 	unsigned long		 sv_started;
 	unsigned long		 sv_refused;
-	time_t			 sv_paused_until; /* monotonic s */
+	int64_t			 sv_paused_until; /* mono_ms() */
 	int			 sv_pause_logged;
 	double			 sv_tokens;	/* rate bucket */
-	struct timespec		 sv_tokens_at;
+	int64_t			 sv_tokens_at;
 	int			 sv_loops;	/* no-progress restarts in a row */
 	int			 sv_errpipe[2];	/* stderr = log; -1 when none */
 	char			*sv_errbuf;	/* partial stderr line */
@@ -189,8 +192,8 @@ struct child {
 	struct service		*ch_svc;
 	struct listener		*ch_wait;	/* wait mode listener, or NULL */
 	char			 ch_peer[64];	/* address of the client */
-	struct timespec		 ch_start;
-	time_t			 ch_deadline;	/* monotonic s, 0 = none */
+	int64_t			 ch_start;	/* mono_ms() */
+	int64_t			 ch_deadline;	/* mono_ms(), 0 = none */
 	int			 ch_killed;	/* 1 SIGTERM sent, 2 SIGKILL sent */
 };
 
@@ -242,43 +245,61 @@ int		 listener_open(struct listener *);
 void		 listener_close(struct listener *);
 int		 listener_same(const struct svc_conf *, const struct bindaddr *,
 		    const struct svc_conf *, const struct bindaddr *);
+int		 listener_head_peek(struct listener *, char *, size_t);
+int		 listener_head_same(struct listener *);
 
 /* servtab.c */
+struct lkey {
+	const struct svc_conf	*lk_sc;
+	const struct bindaddr	*lk_ba;	/* NULL for unix */
+};
 struct reload_plan {
-	size_t		*rp_keep_from;	/* per new listener: old index or SIZE_MAX */
 	size_t		 rp_kept, rp_added, rp_retired;
 };
+void		 servtab_plan(const struct lkey *, size_t, const struct lkey *,
+		    size_t, size_t *, struct reload_plan *);
 int		 servtab_apply(struct conf *);
 struct service	**servtab_services(size_t *);
+struct service	**servtab_retired(size_t *);
 void		 servtab_retire_done(struct service *);
 void		 servtab_close_all(void);
-int		 servtab_write_ports(const char *);
+int		 servtab_write_ports(void);
+void		 servtab_remove_ports(void);
 void		 servtab_dump(void);
-void		 servtab_retry(time_t);
-struct service	**servtab_retired(size_t *);
+void		 servtab_retry(int64_t, int64_t *);
+void		 servtab_set_ports(const char *);
 const struct conf *servtab_conf(void);
+
+/* policy.c: whether a client may be served now, pure */
+int		 policy_acl(const struct svc_conf *, const char *);
+int		 cidr_match(const struct cidr *, const char *);
+int		 policy_rate_ready(struct service *, int64_t, int64_t *);
+void		 policy_rate_take(struct service *);
 
 /* loop.c */
 void		 loop_run(void);
-time_t		 mono_now(void);
+int64_t		 mono_ms(void);
 
 /* spawn.c */
 pid_t		 spawn_instance(struct service *, int, const struct peer *);
-int		 spawn_errpipe(struct service *);
 void		 spawn_drain_stderr(struct service *, int);
+void		 spawn_close_stderr(struct service *);
 
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,
 		    const char *);
 void		 child_reap_all(void);
-void		 child_timeouts(time_t, time_t *);
+void		 child_timeouts(int64_t, int64_t *);
+void		 child_forget_listener(const struct listener *);
 void		 child_rebind(struct service *, struct service *);
+unsigned	 child_count_source(const struct service *, const char *);
 size_t		 child_count(void);
 
 /* builtin.c */
-void		 builtin_stream(struct service *, int, const struct peer *);
-void		 builtin_dgram(struct service *, struct listener *);
 int		 builtin_inline(enum builtin, enum proto);
+void		 builtin_reply(enum builtin, int);
+void		 builtin_run(enum builtin, int) __attribute__((noreturn));
+void		 builtin_dgram(struct service *, struct listener *);
 
 /* notify.c */
 void		 notify_init(void);

@@ -1,0 +1,113 @@
+/*
+ * addr.c - socket addresses as a service and the log see them.
+ *
+ * Pure apart from peer_fill(), which asks the kernel.  An IPv4 client on
+ * a dual-stack socket arrives as ::ffff:a.b.c.d; everything superd shows
+ * or matches uses the plain IPv4 form.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "superd.h"
+
+/* Rewrites an IPv4-mapped IPv6 address as the IPv4 address it carries. */
+void
+addr_unmap(struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6	 sin6;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+
+	if (ss->ss_family != AF_INET6)
+		return;
+	memcpy(&sin6, ss, sizeof(sin6));
+	if (!IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr))
+		return;
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = sin6.sin6_port;
+	memcpy(&sin->sin_addr, &sin6.sin6_addr.s6_addr[12], 4);
+	*len = sizeof(*sin);
+}
+
+/*
+ * Writes the numeric address (IPv6 without brackets, mapped IPv4 dotted)
+ * into buf and its port into *port (0 when it has none).
+ */
+int
+addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
+    unsigned *port)
+{
+	struct sockaddr_storage	 ss;
+	const void		*raw;
+
+	if (len > sizeof(ss) || size == 0)
+		return -1;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, sa, len);
+	addr_unmap(&ss, &len);
+	if (port != NULL)
+		*port = 0;
+	switch (ss.ss_family) {
+	case AF_INET:
+		raw = &((struct sockaddr_in *)&ss)->sin_addr;
+		if (port != NULL)
+			*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		break;
+	case AF_INET6:
+		raw = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (port != NULL)
+			*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		break;
+	case AF_UNIX:
+		snprintf(buf, size, "unix");
+		return 0;
+	default:
+		snprintf(buf, size, "?");
+		return -1;
+	}
+	if (inet_ntop(ss.ss_family, raw, buf, size) == NULL) {
+		snprintf(buf, size, "?");
+		return -1;
+	}
+	return 0;
+}
+
+/* Fills in both ends of the connection on fd (a connected socket). */
+int
+peer_fill(struct peer *pe, int fd, enum proto proto)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct ucred		 cred;
+
+	memset(pe, 0, sizeof(*pe));
+	pe->pe_proto = proto;
+	if (proto == PROTO_UNIX) {
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+			return -1;
+		pe->pe_pid = cred.pid;
+		pe->pe_uid = cred.uid;
+		pe->pe_gid = cred.gid;
+		snprintf(pe->pe_remote_ip, sizeof(pe->pe_remote_ip),
+		    "pid %ld", (long)cred.pid);
+		return 0;
+	}
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	addr_format((struct sockaddr *)&ss, len, pe->pe_local_ip,
+	    sizeof(pe->pe_local_ip), &pe->pe_local_port);
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	addr_format((struct sockaddr *)&ss, len, pe->pe_remote_ip,
+	    sizeof(pe->pe_remote_ip), &pe->pe_remote_port);
+	return 0;
+}

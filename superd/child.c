@@ -1,0 +1,221 @@
+/*
+ * child.c - the table of running instances.
+ *
+ * Owns every child superd started: which service and listener it belongs
+ * to, whom it serves, when it started and when it must stop.  Children
+ * are reaped in one pass whenever SIGCHLD reaches the loop.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+#define LOOP_PAUSE_MS	10000	/* a looping wait service rests this long */
+#define LOOP_MAX	10	/* no-progress restarts before the pause */
+#define FAST_FAIL_MS	1000
+
+static struct child	*children;
+static size_t		 nchildren, children_cap;
+
+size_t
+child_count(void)
+{
+	return nchildren;
+}
+
+int
+child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
+    const char *peer)
+{
+	const struct svc_conf	*sc = sv->sv_conf;
+	struct child		*ch, *grown;
+
+	if (nchildren == children_cap) {
+		size_t cap = children_cap ? children_cap * 2 : 64;
+
+		grown = reallocarray(children, cap, sizeof(*children));
+		if (grown == NULL)
+			return -1;
+		children = grown;
+		children_cap = cap;
+	}
+	ch = &children[nchildren++];
+	memset(ch, 0, sizeof(*ch));
+	ch->ch_pid = pid;
+	ch->ch_svc = sv;
+	ch->ch_wait = wait_ls;
+	strncpy(ch->ch_peer, peer, sizeof(ch->ch_peer) - 1);
+	ch->ch_start = mono_ms();
+	if (sc->sc_timeout > 0)
+		ch->ch_deadline = ch->ch_start + (int64_t)sc->sc_timeout * 1000;
+	sv->sv_running++;
+	sv->sv_started++;
+	if (wait_ls != NULL)
+		wait_ls->ls_waitpid = pid;
+	return 0;
+}
+
+static struct child *
+child_find(pid_t pid)
+{
+	size_t	 i;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].ch_pid == pid)
+			return &children[i];
+	return NULL;
+}
+
+unsigned
+child_count_source(const struct service *sv, const char *peer)
+{
+	unsigned	 n = 0;
+	size_t		 i;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].ch_svc == sv &&
+		    strcmp(children[i].ch_peer, peer) == 0)
+			n++;
+	return n;
+}
+
+/* A reload replaced old by its successor sv: instances now count there. */
+void
+child_rebind(struct service *old, struct service *sv)
+{
+	size_t	 i;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].ch_svc == old)
+			children[i].ch_svc = sv;
+}
+
+/* The listener is going away: its wait instance must not re-arm it. */
+void
+child_forget_listener(const struct listener *ls)
+{
+	size_t	 i;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].ch_wait == ls)
+			children[i].ch_wait = NULL;
+}
+
+static void
+log_exit(const struct child *ch, int status, int64_t now)
+{
+	const struct svc_conf	*sc = ch->ch_svc->sv_conf;
+	int64_t			 ms = now - ch->ch_start;
+
+	if (!sc->sc_log_connections)
+		return;
+	if (WIFSIGNALED(status))
+		log_info("%s: exit pid=%ld signal=%d duration=%lld.%03lld",
+		    sc->sc_name, (long)ch->ch_pid, WTERMSIG(status),
+		    (long long)(ms / 1000), (long long)(ms % 1000));
+	else
+		log_info("%s: exit pid=%ld status=%d duration=%lld.%03lld",
+		    sc->sc_name, (long)ch->ch_pid, WEXITSTATUS(status),
+		    (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+/*
+ * A wait instance that ends without progress (it failed fast, or left the
+ * datagram that started it first in the queue) counts towards looping;
+ * anything else resets the count.
+ */
+static void
+wait_progress(struct child *ch, int status, int64_t now)
+{
+	struct service	*sv = ch->ch_svc;
+	struct listener	*ls = ch->ch_wait;
+	int		 failed, stuck = 0;
+
+	failed = (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) &&
+	    now - ch->ch_start < FAST_FAIL_MS;
+	if (sv->sv_conf->sc_proto == PROTO_UDP && ls->ls_fd != -1 &&
+	    ls->ls_head_valid)
+		stuck = listener_head_same(ls);
+	ls->ls_waitpid = 0;
+	if (!failed && !stuck) {
+		sv->sv_loops = 0;
+		return;
+	}
+	if (++sv->sv_loops < LOOP_MAX)
+		return;
+	sv->sv_loops = 0;
+	sv->sv_paused_until = now + LOOP_PAUSE_MS;
+	log_warnx("%s: looping (%d restarts without progress), paused for %d s",
+	    sv->sv_conf->sc_name, LOOP_MAX, LOOP_PAUSE_MS / 1000);
+}
+
+void
+child_reap_all(void)
+{
+	struct child	*ch;
+	struct service	*sv;
+	pid_t		 pid;
+	int		 status;
+	int64_t		 now = mono_ms();
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((ch = child_find(pid)) == NULL)
+			continue;
+		sv = ch->ch_svc;
+		log_exit(ch, status, now);
+		if (ch->ch_wait != NULL)
+			wait_progress(ch, status, now);
+		if (sv->sv_running > 0)
+			sv->sv_running--;
+		*ch = children[--nchildren];
+		if (sv->sv_retired && sv->sv_running == 0)
+			servtab_retire_done(sv);
+	}
+	if (pid == -1 && errno != ECHILD)
+		log_warn("waitpid");
+}
+
+static void
+child_signal(const struct child *ch, int signo)
+{
+	/* The instance leads its own session: reach its helpers too. */
+	if (kill(-ch->ch_pid, signo) == -1)
+		(void)kill(ch->ch_pid, signo);
+}
+
+/* Enforces `timeout`: SIGTERM at the deadline, SIGKILL 2 s later. */
+void
+child_timeouts(int64_t now, int64_t *next)
+{
+	struct child	*ch;
+	size_t		 i;
+
+	for (i = 0; i < nchildren; i++) {
+		ch = &children[i];
+		if (ch->ch_deadline == 0)
+			continue;
+		if (now >= ch->ch_deadline && ch->ch_killed == 0) {
+			log_warnx("%s: timeout pid=%ld after %d s, sending SIGTERM",
+			    ch->ch_svc->sv_conf->sc_name, (long)ch->ch_pid,
+			    ch->ch_svc->sv_conf->sc_timeout);
+			child_signal(ch, SIGTERM);
+			ch->ch_killed = 1;
+			ch->ch_deadline = now + SUPERD_KILL_GRACE * 1000;
+		} else if (now >= ch->ch_deadline && ch->ch_killed == 1) {
+			log_warnx("%s: timeout pid=%ld still running, sending "
+			    "SIGKILL", ch->ch_svc->sv_conf->sc_name,
+			    (long)ch->ch_pid);
+			child_signal(ch, SIGKILL);
+			ch->ch_killed = 2;
+			ch->ch_deadline = 0;
+			continue;
+		}
+		if (ch->ch_deadline != 0 && (*next == 0 || ch->ch_deadline < *next))
+			*next = ch->ch_deadline;
+	}
+}

@@ -1,0 +1,272 @@
+/*
+ * listen.c - opening and closing one listening socket.
+ *
+ * Every socket is non-blocking and close-on-exec; a wait service's child
+ * gets its listener through dup2, which clears close-on-exec on the copy.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+static const char *const proto_names[] = { "tcp", "udp", "unix" };
+
+/* Describes where a listener listens, for log lines. */
+static void
+listener_where(const struct listener *ls, char *buf, size_t size)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+	char			 ip[64];
+	unsigned		 port;
+
+	if (sc->sc_proto == PROTO_UNIX) {
+		snprintf(buf, size, "unix %s", sc->sc_path);
+		return;
+	}
+	if (ls->ls_fd != -1 && ls->ls_boundlen > 0)
+		addr_format((const struct sockaddr *)&ls->ls_bound,
+		    ls->ls_boundlen, ip, sizeof(ip), &port);
+	else
+		addr_format((const struct sockaddr *)&ls->ls_bind.ba_addr,
+		    ls->ls_bind.ba_len, ip, sizeof(ip), &port);
+	snprintf(buf, size, "%s %s port %u", proto_names[sc->sc_proto], ip,
+	    port);
+}
+
+/*
+ * A path that is already a socket nobody answers on is a leftover of an
+ * earlier run and may go; anything else at the path stays untouched.
+ */
+static int
+unix_clear_path(const char *path)
+{
+	struct stat		 st;
+	struct sockaddr_un	 sun;
+	int			 fd, live;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	if (live) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	return unlink(path);
+}
+
+static int
+open_unix(struct listener *ls)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	if (unix_clear_path(sc->sc_path) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, sc->sc_path, sizeof(sun.sun_path) - 1);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		goto fail;
+	if (chmod(sc->sc_path, sc->sc_socket_mode) == -1 ||
+	    ((sc->sc_socket_uid != (uid_t)-1 || sc->sc_socket_gid != (gid_t)-1) &&
+	    chown(sc->sc_path, sc->sc_socket_uid, sc->sc_socket_gid) == -1) ||
+	    listen(fd, sc->sc_backlog) == -1) {
+		int saved = errno;
+
+		unlink(sc->sc_path);
+		errno = saved;
+		goto fail;
+	}
+	return fd;
+fail:
+	{
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+static int
+open_inet(struct listener *ls)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+	const struct bindaddr	*ba = &ls->ls_bind;
+	int			 fd, on = 1, v6only;
+	int			 type = sc->sc_proto == PROTO_UDP ? SOCK_DGRAM :
+				     SOCK_STREAM;
+
+	fd = socket(ba->ba_addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (ba->ba_addr.ss_family == AF_INET6) {
+		/* "*" is one dual-stack socket; a named IPv6 address is IPv6 only. */
+		v6only = !ba->ba_wildcard;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    sizeof(v6only)) == -1)
+			goto fail;
+	}
+	if (bind(fd, (const struct sockaddr *)&ba->ba_addr, ba->ba_len) == -1)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, sc->sc_backlog) == -1)
+		goto fail;
+	return fd;
+fail:
+	{
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+/*
+ * Opens the listener; on failure logs once per failure streak and leaves
+ * it for the loop to retry every SUPERD_BIND_RETRY seconds.
+ */
+int
+listener_open(struct listener *ls)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+	char			 where[160];
+	int			 fd;
+
+	fd = sc->sc_proto == PROTO_UNIX ? open_unix(ls) : open_inet(ls);
+	if (fd != -1 && fd >= FD_SETSIZE) {
+		close(fd);
+		fd = -1;
+		errno = EMFILE;
+	}
+	if (fd == -1) {
+		listener_where(ls, where, sizeof(where));
+		if (!ls->ls_failed)
+			log_warn("%s: cannot listen on %s, retrying every %d s",
+			    sc->sc_name, where, SUPERD_BIND_RETRY);
+		ls->ls_failed = 1;
+		ls->ls_retry_at = mono_ms() + SUPERD_BIND_RETRY * 1000;
+		return -1;
+	}
+	ls->ls_fd = fd;
+	ls->ls_failed = 0;
+	ls->ls_retry_at = 0;
+	ls->ls_boundlen = sizeof(ls->ls_bound);
+	if (getsockname(fd, (struct sockaddr *)&ls->ls_bound,
+	    &ls->ls_boundlen) == -1)
+		ls->ls_boundlen = 0;
+	listener_where(ls, where, sizeof(where));
+	log_info("%s: listening on %s", sc->sc_name, where);
+	return 0;
+}
+
+/* Closes the listener for good (service removed, or superd stopping). */
+void
+listener_close(struct listener *ls)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+
+	if (ls->ls_fd == -1)
+		return;
+	close(ls->ls_fd);
+	ls->ls_fd = -1;
+	if (sc->sc_proto == PROTO_UNIX)
+		(void)unlink(sc->sc_path);
+}
+
+/* Whether two configured listeners are the same socket (kept on reload). */
+int
+listener_same(const struct svc_conf *a, const struct bindaddr *ba,
+    const struct svc_conf *b, const struct bindaddr *bb)
+{
+	if (a->sc_proto != b->sc_proto || a->sc_wait != b->sc_wait)
+		return 0;
+	if (a->sc_proto == PROTO_UNIX)
+		return strcmp(a->sc_path, b->sc_path) == 0;
+	return ba->ba_len == bb->ba_len && ba->ba_wildcard == bb->ba_wildcard &&
+	    memcmp(&ba->ba_addr, &bb->ba_addr, ba->ba_len) == 0;
+}
+
+static uint64_t
+fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char	*p = data;
+
+	while (len-- > 0)
+		h = (h ^ *p++) * 1099511628211ULL;
+	return h;
+}
+
+/* Hash of the first queued datagram and its source, or -1 when none. */
+static int
+head_hash(int fd, uint64_t *hash, char *peer, size_t size)
+{
+	static char		 buf[65536];
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	ssize_t			 n;
+	unsigned		 port;
+	char			 ip[64];
+
+	n = recvfrom(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC,
+	    (struct sockaddr *)&ss, &len);
+	if (n == -1)
+		return -1;
+	if ((size_t)n > sizeof(buf))
+		n = sizeof(buf);
+	*hash = fnv1a(fnv1a(14695981039346656037ULL, &ss, len), buf, (size_t)n);
+	if (peer != NULL) {
+		addr_format((struct sockaddr *)&ss, len, ip, sizeof(ip), &port);
+		snprintf(peer, size, "%s:%u", ip, port);
+	}
+	return 0;
+}
+
+/*
+ * Before a UDP wait instance starts: remember the datagram that woke
+ * superd, so its end can tell whether it made progress.
+ */
+int
+listener_head_peek(struct listener *ls, char *peer, size_t size)
+{
+	ls->ls_head_valid = head_hash(ls->ls_fd, &ls->ls_head, peer, size) == 0;
+	return ls->ls_head_valid ? 0 : -1;
+}
+
+/* Whether the datagram that started the instance is still first in line. */
+int
+listener_head_same(struct listener *ls)
+{
+	uint64_t	 now;
+
+	if (!ls->ls_head_valid || head_hash(ls->ls_fd, &now, NULL, 0) == -1)
+		return 0;
+	return now == ls->ls_head;
+}

@@ -1,0 +1,124 @@
+/*
+ * log.c - the one log sink: syslog, and stderr as well with -d.
+ *
+ * Owns the log settings.  Every event has its helper elsewhere; they all
+ * end up here, so a line has the same shape in syslog and on stderr.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+static int	log_to_stderr;
+static int	log_verbose;
+
+void
+log_init(int to_stderr, int facility)
+{
+	log_to_stderr = to_stderr;
+	log_verbose = to_stderr;
+	openlog("superd", LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_facility(int facility)
+{
+	closelog();
+	openlog("superd", LOG_PID | LOG_NDELAY, facility);
+}
+
+static void
+log_vemit(int pri, const char *err, const char *fmt, va_list ap)
+{
+	char	 line[2048];
+	int	 n;
+
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	if (err != NULL && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, ": %s", err);
+	if (log_to_stderr) {
+		/* One write per line so lines from children never interleave. */
+		char	 out[sizeof(line) + 16];
+		int	 len;
+
+		len = snprintf(out, sizeof(out), "superd: %s\n", line);
+		if (len > 0)
+			(void)!write(STDERR_FILENO, out,
+			    (size_t)len < sizeof(out) ? (size_t)len : sizeof(out) - 1);
+	}
+	syslog(pri, "%s", line);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_WARNING, strerror(saved), fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_WARNING, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_INFO, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	log_vemit(LOG_DEBUG, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_CRIT, strerror(saved), fmt, ap);
+	va_end(ap);
+	exit(3);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_CRIT, NULL, fmt, ap);
+	va_end(ap);
+	exit(3);
+}

@@ -1,0 +1,336 @@
+/*
+ * loop.c - the event loop: one select() over the self-pipe, the listeners
+ * that may accept now and the services' stderr pipes.
+ *
+ * A listener is left out of the set while its service is at its instance
+ * limit, over its rate, paused, or (wait mode) lent to an instance: the
+ * kernel's backlog holds the clients meanwhile, so no limit drops anyone.
+ * Timers (bind retry, pauses, rate, timeouts) only shorten the wait.
+ */
+#include <sys/select.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+#define ACCEPT_BATCH	16	/* connections taken per readiness */
+#define PAUSE_MS	1000	/* out of descriptors or processes */
+
+int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct fdset {
+	fd_set	 fs_read;
+	int	 fs_max;
+};
+
+static void
+fdset_add(struct fdset *fs, int fd)
+{
+	if (fd < 0 || fd >= FD_SETSIZE)
+		return;
+	FD_SET(fd, &fs->fs_read);
+	if (fd > fs->fs_max)
+		fs->fs_max = fd;
+}
+
+static int
+service_at_limit(const struct service *sv)
+{
+	int	 max = sv->sv_conf->sc_instances;
+
+	return max > 0 && sv->sv_running >= (unsigned)max;
+}
+
+/* Whether the service may take a new client now; sets *next otherwise. */
+static int
+service_open_now(struct service *sv, int64_t now, int64_t *next)
+{
+	if (sv->sv_paused_until > now) {
+		if (*next == 0 || sv->sv_paused_until < *next)
+			*next = sv->sv_paused_until;
+		return 0;
+	}
+	if (sv->sv_paused_until != 0) {
+		sv->sv_paused_until = 0;
+		sv->sv_pause_logged = 0;
+	}
+	if (service_at_limit(sv))
+		return 0;
+	return policy_rate_ready(sv, now, next);
+}
+
+static void
+watch_services(struct fdset *fs, int64_t now, int64_t *next)
+{
+	struct service	**svs;
+	size_t		  n, i, j;
+
+	svs = servtab_services(&n);
+	for (i = 0; i < n; i++) {
+		fdset_add(fs, svs[i]->sv_errpipe[0]);
+		if (!service_open_now(svs[i], now, next))
+			continue;
+		for (j = 0; j < svs[i]->sv_nls; j++)
+			if (svs[i]->sv_ls[j]->ls_waitpid == 0)
+				fdset_add(fs, svs[i]->sv_ls[j]->ls_fd);
+	}
+	svs = servtab_retired(&n);
+	for (i = 0; i < n; i++)
+		fdset_add(fs, svs[i]->sv_errpipe[0]);
+}
+
+/* Out of descriptors or processes: rest a moment instead of spinning. */
+static void
+service_pause(struct service *sv, const char *why)
+{
+	sv->sv_paused_until = mono_ms() + PAUSE_MS;
+	if (!sv->sv_pause_logged)
+		log_warnx("%s: %s, pausing for %d ms", sv->sv_conf->sc_name,
+		    why, PAUSE_MS);
+	sv->sv_pause_logged = 1;
+}
+
+static void
+refuse(struct service *sv, int fd, const char *addr, const char *reason)
+{
+	const char	*msg = sv->sv_conf->sc_refuse_message;
+	char		 line[1024];
+	int		 len;
+
+	sv->sv_refused++;
+	log_info("%s: refused %s (%s)", sv->sv_conf->sc_name, addr, reason);
+	if (msg != NULL && *msg != '\0') {
+		len = snprintf(line, sizeof(line), "%s\r\n", msg);
+		if (len > 0)
+			(void)send(fd, line, (size_t)len < sizeof(line) ?
+			    (size_t)len : sizeof(line) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+}
+
+static void
+log_start(const struct service *sv, pid_t pid, const char *from)
+{
+	if (sv->sv_conf->sc_log_connections)
+		log_info("%s: start pid=%ld from %s", sv->sv_conf->sc_name,
+		    (long)pid, from);
+}
+
+/* Starts an instance for an accepted connection; closes it either way. */
+static void
+serve_connection(struct service *sv, int fd)
+{
+	const struct svc_conf	*sc = sv->sv_conf;
+	struct peer		 pe;
+	char			 from[96];
+	pid_t			 pid;
+
+	if (peer_fill(&pe, fd, sc->sc_proto) == -1) {
+		close(fd);	/* gone before we looked: nothing to serve */
+		return;
+	}
+	if (sc->sc_proto == PROTO_UNIX)
+		snprintf(from, sizeof(from), "%s", pe.pe_remote_ip);
+	else
+		snprintf(from, sizeof(from), "%s:%u", pe.pe_remote_ip,
+		    pe.pe_remote_port);
+	if (sc->sc_proto != PROTO_UNIX && !policy_acl(sc, pe.pe_remote_ip))
+		refuse(sv, fd, pe.pe_remote_ip, "acl");
+	else if (sc->sc_per_source > 0 && sc->sc_proto != PROTO_UNIX &&
+	    child_count_source(sv, pe.pe_remote_ip) >=
+	    (unsigned)sc->sc_per_source)
+		refuse(sv, fd, pe.pe_remote_ip, "per_source");
+	else if (sc->sc_builtin != BUILTIN_NONE &&
+	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
+		builtin_reply(sc->sc_builtin, fd);
+		sv->sv_started++;
+	} else if ((pid = spawn_instance(sv, fd, &pe)) == -1) {
+		if (errno == EAGAIN || errno == ENOMEM)
+			service_pause(sv, "cannot fork");
+	} else {
+		policy_rate_take(sv);
+		log_start(sv, pid, from);
+		if (child_add(sv, NULL, pid, pe.pe_remote_ip) == -1)
+			log_warn("%s: child table", sc->sc_name);
+	}
+	close(fd);
+}
+
+static void
+accept_clients(struct service *sv, struct listener *ls)
+{
+	int	 i, fd;
+	int64_t	 next = 0;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (service_at_limit(sv) ||
+		    !policy_rate_ready(sv, mono_ms(), &next))
+			return;
+		fd = accept4(ls->ls_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				service_pause(sv, "out of descriptors");
+			else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != ECONNABORTED && errno != EPROTO &&
+			    errno != EINTR)
+				log_warn("%s: accept", sv->sv_conf->sc_name);
+			if (errno != ECONNABORTED && errno != EINTR &&
+			    errno != EPROTO)
+				return;
+			continue;
+		}
+		serve_connection(sv, fd);
+		if (sv->sv_paused_until != 0)
+			return;
+	}
+}
+
+/* Wait mode: the instance gets the listener itself until it exits. */
+static void
+lend_listener(struct service *sv, struct listener *ls)
+{
+	char	 from[96] = "-";
+	pid_t	 pid;
+
+	if (sv->sv_conf->sc_proto == PROTO_UDP &&
+	    listener_head_peek(ls, from, sizeof(from)) == -1)
+		return;		/* nothing queued after all */
+	if ((pid = spawn_instance(sv, ls->ls_fd, NULL)) == -1) {
+		if (errno == EAGAIN || errno == ENOMEM)
+			service_pause(sv, "cannot fork");
+		return;
+	}
+	policy_rate_take(sv);
+	ls->ls_head_at = mono_ms();
+	log_start(sv, pid, from);
+	if (child_add(sv, ls, pid, from) == -1)
+		log_warn("%s: child table", sv->sv_conf->sc_name);
+}
+
+static void
+listener_ready(struct service *sv, struct listener *ls)
+{
+	const struct svc_conf	*sc = sv->sv_conf;
+
+	if (sc->sc_proto == PROTO_UDP && sc->sc_builtin != BUILTIN_NONE)
+		builtin_dgram(sv, ls);
+	else if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE)
+		lend_listener(sv, ls);
+	else
+		accept_clients(sv, ls);
+}
+
+static void
+dispatch(struct fdset *fs)
+{
+	struct service	**svs;
+	size_t		  n, i, j;
+
+	svs = servtab_services(&n);
+	for (i = 0; i < n; i++) {
+		if (svs[i]->sv_errpipe[0] != -1 &&
+		    FD_ISSET(svs[i]->sv_errpipe[0], &fs->fs_read))
+			spawn_drain_stderr(svs[i], 0);
+		for (j = 0; j < svs[i]->sv_nls; j++) {
+			struct listener *ls = svs[i]->sv_ls[j];
+
+			if (ls->ls_fd != -1 && ls->ls_waitpid == 0 &&
+			    FD_ISSET(ls->ls_fd, &fs->fs_read))
+				listener_ready(svs[i], ls);
+		}
+	}
+	svs = servtab_retired(&n);
+	for (i = 0; i < n; i++)
+		if (svs[i]->sv_errpipe[0] != -1 &&
+		    FD_ISSET(svs[i]->sv_errpipe[0], &fs->fs_read))
+			spawn_drain_stderr(svs[i], 0);
+}
+
+/* SIGHUP: check the whole new file first; any error keeps the old one. */
+static void
+reload(void)
+{
+	const struct conf	*cur;
+	struct conf		*nc;
+	struct conf_errors	 errs = { NULL, 0 };
+	size_t			 i;
+
+	notify("RELOADING=1");
+	cur = servtab_conf();
+	nc = config_load(cur->cf_file, &errs);
+	if (nc == NULL) {
+		for (i = 0; i < errs.ce_count; i++)
+			log_warnx("reload: %s", errs.ce_msg[i]);
+		log_warnx("reload of %s failed: %zu errors, keeping the running "
+		    "configuration", cur->cf_file, errs.ce_count);
+		config_errors_clear(&errs);
+		notify("READY=1\nSTATUS=reload rejected: configuration errors");
+		return;
+	}
+	config_errors_clear(&errs);
+	log_facility(nc->cf_facility);
+	log_info("reloading %s", nc->cf_file);
+	if (servtab_apply(nc) == -1)
+		log_warn("reload");
+	notify("READY=1\nSTATUS=running");
+}
+
+/* Runs until SIGTERM or SIGINT. */
+void
+loop_run(void)
+{
+	struct fdset	 fs;
+	struct timeval	 tv, *tvp;
+	int64_t		 now, next;
+	int		 rc;
+
+	for (;;) {
+		if (signals_take(SIG_STOP))
+			return;
+		if (signals_take(SIG_CHILD))
+			child_reap_all();
+		if (signals_take(SIG_RELOAD))
+			reload();
+		if (signals_take(SIG_DUMP))
+			servtab_dump();
+		now = mono_ms();
+		next = 0;
+		servtab_retry(now, &next);
+		child_timeouts(now, &next);
+		FD_ZERO(&fs.fs_read);
+		fs.fs_max = -1;
+		fdset_add(&fs, signals_fd());
+		watch_services(&fs, now, &next);
+		tvp = NULL;
+		if (next != 0) {
+			int64_t wait = next > now ? next - now : 0;
+
+			tv.tv_sec = wait / 1000;
+			tv.tv_usec = (wait % 1000) * 1000;
+			tvp = &tv;
+		}
+		rc = select(fs.fs_max + 1, &fs.fs_read, NULL, NULL, tvp);
+		if (rc == -1) {
+			if (errno != EINTR)
+				log_warn("select");
+			continue;
+		}
+		if (FD_ISSET(signals_fd(), &fs.fs_read))
+			signals_drain();
+		if (rc > 0)
+			dispatch(&fs);
+	}
+}

@@ -1,0 +1,260 @@
+/*
+ * main.c - options, start-up order, daemonizing and the pid file.
+ *
+ * Start-up: check the configuration (exit 1 on any error, before anything
+ * is bound), take the pid file (exit 3 when another superd holds it),
+ * daemonize, open the listeners, tell systemd, run the loop.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+#define EXIT_CONFIG	1
+#define EXIT_USAGE	2
+#define EXIT_START	3
+
+struct options {
+	const char	*op_config;
+	const char	*op_pidfile;	/* NULL: from the configuration */
+	const char	*op_ports;	/* NULL: from the configuration */
+	int		 op_test;
+	int		 op_foreground;
+	int		 op_debug;
+};
+
+static int	 pidfile_fd = -1;
+static char	*pidfile_path;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: superd [-dFt] [-f file] [-p pidfile] [-P portsfile]\n"
+	    "       superd -V | -h\n");
+}
+
+static void
+parse_options(int argc, char **argv, struct options *op)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'f' },
+		{ "test",	no_argument,		NULL, 't' },
+		{ "foreground",	no_argument,		NULL, 'F' },
+		{ "debug",	no_argument,		NULL, 'd' },
+		{ "pidfile",	required_argument,	NULL, 'p' },
+		{ "ports",	required_argument,	NULL, 'P' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	int	 ch;
+
+	memset(op, 0, sizeof(*op));
+	op->op_config = "/etc/superd.conf";
+	while ((ch = getopt_long(argc, argv, "+f:tFdp:P:Vh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			op->op_config = optarg;
+			break;
+		case 't':
+			op->op_test = 1;
+			break;
+		case 'F':
+			op->op_foreground = 1;
+			break;
+		case 'd':
+			op->op_debug = op->op_foreground = 1;
+			break;
+		case 'p':
+			op->op_pidfile = optarg;
+			break;
+		case 'P':
+			op->op_ports = optarg;
+			break;
+		case 'V':
+			printf("superd %s\n", SUPERD_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "superd: unexpected operand \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+/* Descriptors 0-2 always exist, so no socket ever lands on them. */
+static void
+stdio_guard(void)
+{
+	int	 fd;
+
+	do {
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			exit(EXIT_START);
+	} while (fd <= STDERR_FILENO);
+	close(fd);
+}
+
+static struct conf *
+load_or_report(const char *path)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	size_t			 i;
+
+	conf = config_load(path, &errs);
+	for (i = 0; i < errs.ce_count; i++)
+		fprintf(stderr, "%s\n", errs.ce_msg[i]);
+	config_errors_clear(&errs);
+	return conf;
+}
+
+/*
+ * Takes the pid file: an exclusive lock held for superd's life tells a
+ * second superd that this one runs.  Called before daemonizing, so the
+ * error reaches the command line; the lock survives the fork.
+ */
+static int
+pidfile_take(const char *path)
+{
+	if (path == NULL || *path == '\0')
+		return 0;
+	pidfile_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (pidfile_fd == -1) {
+		fprintf(stderr, "superd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(pidfile_fd, LOCK_EX | LOCK_NB) == -1) {
+		fprintf(stderr, "superd: %s: %s\n", path, errno == EWOULDBLOCK ?
+		    "another superd is running" : strerror(errno));
+		close(pidfile_fd);
+		pidfile_fd = -1;
+		return -1;
+	}
+	if ((pidfile_path = strdup(path)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+pidfile_write(void)
+{
+	char	 buf[32];
+	int	 len;
+
+	if (pidfile_fd == -1)
+		return 0;
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(pidfile_fd, 0) == -1 ||
+	    pwrite(pidfile_fd, buf, (size_t)len, 0) != len)
+		return -1;
+	return 0;
+}
+
+static void
+pidfile_remove(void)
+{
+	if (pidfile_path != NULL && unlink(pidfile_path) == -1 &&
+	    errno != ENOENT)
+		log_warn("cannot remove %s", pidfile_path);
+}
+
+/* The classic double step: the parent returns 0 once the child runs. */
+static int
+daemonize(void)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		return -1;
+	if (chdir("/") == -1)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		return -1;
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		return -1;
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+static int
+test_config(const char *path)
+{
+	struct conf	*conf;
+
+	if ((conf = load_or_report(path)) == NULL)
+		return EXIT_CONFIG;
+	printf("superd: %s: ok, %zu services\n", path, config_enabled(conf));
+	config_free(conf);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options	 op;
+	struct conf	*conf;
+
+	parse_options(argc, argv, &op);
+	stdio_guard();
+	if (op.op_test)
+		return test_config(op.op_config);
+	if ((conf = load_or_report(op.op_config)) == NULL)
+		return EXIT_CONFIG;
+	notify_init();
+	log_init(op.op_debug, conf->cf_facility);
+	if (pidfile_take(op.op_pidfile != NULL ? op.op_pidfile :
+	    conf->cf_pidfile) == -1)
+		return EXIT_START;
+	if (!op.op_foreground && daemonize() == -1) {
+		log_warn("cannot daemonize");
+		return EXIT_START;
+	}
+	if (pidfile_write() == -1) {
+		log_warn("cannot write the pid file");
+		return EXIT_START;
+	}
+	if (signals_init() == -1) {
+		log_warn("cannot set up signals");
+		return EXIT_START;
+	}
+	servtab_set_ports(op.op_ports);
+	log_info("starting superd %s", SUPERD_VERSION);
+	if (servtab_apply(conf) == -1) {
+		log_warn("cannot start services");
+		return EXIT_START;
+	}
+	notify("READY=1\nSTATUS=running");
+	loop_run();
+	notify("STOPPING=1");
+	log_info("stopping");
+	servtab_close_all();
+	servtab_remove_ports();
+	pidfile_remove();
+	return 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * policy.c - whether a client may be served now.
+ *
+ * Pure: the ACL (addresses and CIDR blocks, IPv4 and IPv6, an IPv4 client
+ * on a dual-stack socket matched as IPv4) and the service's rate bucket,
+ * with the time passed in.
+ */
+#include <arpa/inet.h>
+
+#include <string.h>
+
+#include "superd.h"
+
+/* Whether the numeric address text falls in the block. */
+int
+cidr_match(const struct cidr *ci, const char *addr)
+{
+	uint8_t	 raw[16];
+	int	 family, full, rest;
+
+	if (inet_pton(AF_INET, addr, raw) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, raw) == 1)
+		family = AF_INET6;
+	else
+		return 0;
+	if (family != ci->ci_family)
+		return 0;
+	full = ci->ci_prefix / 8;
+	rest = ci->ci_prefix % 8;
+	if (memcmp(raw, ci->ci_addr, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((raw[full] ^ ci->ci_addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+static int
+cidr_any(const struct cidr *list, size_t n, const char *addr)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_match(&list[i], addr))
+			return 1;
+	return 0;
+}
+
+/* 1 when the client at addr passes allow/deny. */
+int
+policy_acl(const struct svc_conf *sc, const char *addr)
+{
+	if (sc->sc_nallow > 0 && !cidr_any(sc->sc_allow, sc->sc_nallow, addr))
+		return 0;
+	return !cidr_any(sc->sc_deny, sc->sc_ndeny, addr);
+}
+
+/*
+ * Token bucket of `rate` per second, burst `rate`.  Returns 1 when a new
+ * instance may start now; otherwise sets *next to when one may.
+ */
+int
+policy_rate_ready(struct service *sv, int64_t now, int64_t *next)
+{
+	int	 rate = sv->sv_conf->sc_rate;
+	int64_t	 at;
+
+	if (rate <= 0)
+		return 1;
+	if (sv->sv_tokens_at == 0) {
+		sv->sv_tokens = rate;
+		sv->sv_tokens_at = now;
+	}
+	sv->sv_tokens += (double)(now - sv->sv_tokens_at) * rate / 1000.0;
+	if (sv->sv_tokens > rate)
+		sv->sv_tokens = rate;
+	sv->sv_tokens_at = now;
+	if (sv->sv_tokens >= 1.0)
+		return 1;
+	at = now + (int64_t)((1.0 - sv->sv_tokens) * 1000.0 / rate) + 1;
+	if (*next == 0 || at < *next)
+		*next = at;
+	return 0;
+}
+
+void
+policy_rate_take(struct service *sv)
+{
+	if (sv->sv_conf->sc_rate > 0)
+		sv->sv_tokens -= 1.0;
+}

@@ -1,0 +1,110 @@
+/*
+ * signals.c - the self-pipe and the pending-signal flags.
+ *
+ * Handlers only set a flag and write one byte to a non-blocking pipe the
+ * loop watches; everything else happens in the loop.  A burst of the same
+ * signal coalesces into one flag.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+static volatile sig_atomic_t	pending[4];
+static int			selfpipe[2] = { -1, -1 };
+
+static const int caught[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD };
+
+static void
+on_signal(int signo)
+{
+	int	 saved = errno;
+
+	switch (signo) {
+	case SIGHUP:
+		pending[SIG_RELOAD] = 1;
+		break;
+	case SIGTERM:
+	case SIGINT:
+		pending[SIG_STOP] = 1;
+		break;
+	case SIGUSR1:
+		pending[SIG_DUMP] = 1;
+		break;
+	case SIGCHLD:
+		pending[SIG_CHILD] = 1;
+		break;
+	}
+	(void)!write(selfpipe[1], "", 1);
+	errno = saved;
+}
+
+int
+signals_init(void)
+{
+	struct sigaction	 sa;
+	size_t			 i;
+
+	if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sigfillset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (sigaction(caught[i], &sa, NULL) == -1)
+			return -1;
+	/* A client that goes away must not kill superd on write. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+int
+signals_fd(void)
+{
+	return selfpipe[0];
+}
+
+void
+signals_drain(void)
+{
+	char	 buf[256];
+
+	while (read(selfpipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Returns and clears one pending flag. */
+int
+signals_take(int which)
+{
+	if (!pending[which])
+		return 0;
+	pending[which] = 0;
+	return 1;
+}
+
+/*
+ * In a new child: default dispositions for every signal and an empty
+ * mask, so the program starts as if from a fresh exec of init.
+ */
+void
+signals_child_reset(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 none;
+	int			 signo;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (signo = 1; signo < NSIG; signo++)
+		(void)sigaction(signo, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
