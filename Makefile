@@ -32,7 +32,8 @@ LIB_OBJS = $(LIB_SRCS:superd/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:superd/%.c=$(BUILD)/asan/%.o)
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
-TEST_SRCS = $(wildcard tests/check_*.c)
+# check_services.c is the shipped services' own runner (services/services.mk).
+TEST_SRCS = $(filter-out tests/check_services.c,$(wildcard tests/check_*.c))
 TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 
 SERVICES =
@@ -75,13 +76,19 @@ $(BUILD)/asan/superd: $(BUILD)/asan/main.o $(BUILD)/libsuperd-asan.a
 $(BUILD)/check_superd: $(TEST_OBJS) $(BUILD)/libsuperd.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CONFIG_LIBS)
 
-run: all
+# The development configuration names in-tree programs by absolute path.
+run: deps
+	$(MAKE) all
 	@mkdir -p $(BUILD)/dev
-	superd/superd -d -f etc/superd-dev.conf -p '' -P $(BUILD)/dev/superd.ports
+	@touch $(BUILD)/dev/greeting.count
+	sed -e "s|@TOP@|$(CURDIR)|g" -e "s|@USER@|$$(id -un)|g" \
+		etc/superd-dev.conf > $(BUILD)/dev/superd.conf
+	chmod 644 $(BUILD)/dev/superd.conf
+	superd/superd -d -f $(BUILD)/dev/superd.conf -p '' -P $(BUILD)/dev/superd.ports
 
 check: deps
-	$(MAKE) all $(BUILD)/check_superd
-	$(MAKE) check-unit check-man check-it check-asan
+	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_services
+	$(MAKE) check-unit check-services check-man check-it check-asan
 
 check-unit: $(BUILD)/check_superd
 	cd tests && ../$(BUILD)/check_superd

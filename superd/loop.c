@@ -152,6 +152,10 @@ serve_connection(struct service *sv, int fd)
 	    child_count_source(sv, pe.pe_remote_ip) >=
 	    (unsigned)sc->sc_per_source)
 		refuse(sv, fd, pe.pe_remote_ip, "per_source");
+	else if (sc->sc_per_source_rate > 0 && sc->sc_proto != PROTO_UNIX &&
+	    !policy_source_rate(&sv->sv_sources, sc->sc_per_source_rate,
+	    pe.pe_remote_ip, mono_ms()))
+		refuse(sv, fd, pe.pe_remote_ip, "per_source_rate");
 	else if (sc->sc_builtin != BUILTIN_NONE &&
 	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
 		builtin_reply(sc->sc_builtin, fd);

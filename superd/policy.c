@@ -7,6 +7,8 @@
  */
 #include <arpa/inet.h>
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "superd.h"
@@ -88,4 +90,88 @@ policy_rate_take(struct service *sv)
 {
 	if (sv->sv_conf->sc_rate > 0)
 		sv->sv_tokens -= 1.0;
+}
+
+/*
+ * per_source_rate: new connections per minute per client address, in a
+ * fixed table per service so a million knocking addresses cost no more
+ * memory than a few.  An address's count expires a minute after its
+ * first connection of the window; when its probe run is full, the entry
+ * whose window is oldest gives way (forgetting a stale address is
+ * harmless, a fresh one was just seen).
+ */
+#define SRC_SLOTS	4096
+#define SRC_PROBE	8
+#define SRC_WINDOW_MS	60000
+
+struct src_slot {
+	char		 ss_addr[46];
+	int64_t		 ss_since;
+	unsigned	 ss_count;
+};
+
+struct src_table {
+	struct src_slot	 st_slot[SRC_SLOTS];
+};
+
+static uint32_t
+src_hash(const char *addr)
+{
+	uint32_t	 h = 2166136261u;
+
+	while (*addr != '\0')
+		h = (h ^ (unsigned char)*addr++) * 16777619u;
+	return h;
+}
+
+static struct src_slot *
+src_find(struct src_table *st, const char *addr, int64_t now)
+{
+	struct src_slot	*slot, *victim = NULL;
+	uint32_t	 h = src_hash(addr);
+	int		 i, idle, victim_idle = 0;
+
+	for (i = 0; i < SRC_PROBE; i++) {
+		slot = &st->st_slot[(h + i) % SRC_SLOTS];
+		if (slot->ss_count > 0 && strcmp(slot->ss_addr, addr) == 0)
+			return slot;
+		idle = slot->ss_count == 0 || now - slot->ss_since >= SRC_WINDOW_MS;
+		if (victim == NULL || (idle && !victim_idle) ||
+		    (!idle && !victim_idle && slot->ss_since < victim->ss_since)) {
+			victim = slot;
+			victim_idle = idle;
+		}
+	}
+	memset(victim, 0, sizeof(*victim));
+	strncpy(victim->ss_addr, addr, sizeof(victim->ss_addr) - 1);
+	victim->ss_since = now;
+	return victim;
+}
+
+/* Counts one connection from addr; 0 when it is over the limit. */
+int
+policy_source_rate(struct src_table **stp, int limit, const char *addr,
+    int64_t now)
+{
+	struct src_slot	*slot;
+
+	if (limit <= 0)
+		return 1;
+	if (*stp == NULL && (*stp = calloc(1, sizeof(**stp))) == NULL)
+		return 1;	/* no memory: do not refuse for our own failure */
+	slot = src_find(*stp, addr, now);
+	if (now - slot->ss_since >= SRC_WINDOW_MS) {
+		slot->ss_since = now;
+		slot->ss_count = 0;
+	}
+	if (slot->ss_count >= (unsigned)limit)
+		return 0;
+	slot->ss_count++;
+	return 1;
+}
+
+void
+policy_source_free(struct src_table *st)
+{
+	free(st);
 }

@@ -133,6 +133,7 @@ service_free(struct service *sv)
 		free(sv->sv_ls[i]);
 	}
 	spawn_close_stderr(sv);
+	policy_source_free(sv->sv_sources);
 	free(sv->sv_errbuf);
 	free(sv->sv_ls);
 	free(sv);
@@ -201,6 +202,8 @@ service_inherit(struct service *sv, struct service *old)
 	sv->sv_tokens = old->sv_tokens;
 	sv->sv_tokens_at = old->sv_tokens_at;
 	sv->sv_loops = old->sv_loops;
+	sv->sv_sources = old->sv_sources;
+	old->sv_sources = NULL;
 	/* Running instances still write to the old pipe: it moves too. */
 	if (old->sv_errpipe[0] != -1) {
 		spawn_drain_stderr(old, 0);

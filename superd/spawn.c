@@ -77,6 +77,23 @@ cloexec_from(int lowfd)
 		(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* Closes every descriptor from lowfd up (a child that will not exec). */
+static void
+close_from(int lowfd)
+{
+	long	 max, fd;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = lowfd; fd < max; fd++)
+		(void)close((int)fd);
+}
+
 static void __attribute__((noreturn))
 child_fail(int rep, enum stage stage)
 {
@@ -176,7 +193,8 @@ child_run(const struct svc_conf *sc, int fd, int errfd, char **env, int rep)
 		child_fail(rep, STAGE_CHDIR);
 	umask(022);
 	if (sc->sc_builtin != BUILTIN_NONE) {
-		close(rep);
+		/* No exec will close superd's listeners and pipes: do it now. */
+		close_from(3);
 		builtin_run(sc->sc_builtin, STDIN_FILENO);
 	}
 	if (env == NULL) {

@@ -181,6 +181,7 @@ struct service {
 	double			 sv_tokens;	/* rate bucket */
 	int64_t			 sv_tokens_at;
 	int			 sv_loops;	/* no-progress restarts in a row */
+	struct src_table	*sv_sources;	/* per_source_rate counts */
 	int			 sv_errpipe[2];	/* stderr = log; -1 when none */
 	char			*sv_errbuf;	/* partial stderr line */
 	size_t			 sv_errlen;
@@ -275,6 +276,10 @@ int		 policy_acl(const struct svc_conf *, const char *);
 int		 cidr_match(const struct cidr *, const char *);
 int		 policy_rate_ready(struct service *, int64_t, int64_t *);
 void		 policy_rate_take(struct service *);
+struct src_table;
+int		 policy_source_rate(struct src_table **, int, const char *,
+		    int64_t);
+void		 policy_source_free(struct src_table *);
 
 /* loop.c */
 void		 loop_run(void);

@@ -1,0 +1,226 @@
+/*
+ * check_addr.c - address formatting and ACL matching (addr.c, policy.c).
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "superd.h"
+#include "check_superd.h"
+
+static struct sockaddr_storage
+sin6_of(const char *text, unsigned port)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	ck_assert_int_eq(inet_pton(AF_INET6, text, &sin6->sin6_addr), 1);
+	return ss;
+}
+
+START_TEST(format_v4_mapped_is_dotted)
+{
+	struct sockaddr_storage	 ss = sin6_of("::ffff:127.0.0.2", 4242);
+	char			 buf[64];
+	unsigned		 port;
+
+	ck_assert_int_eq(addr_format((struct sockaddr *)&ss,
+	    sizeof(struct sockaddr_in6), buf, sizeof(buf), &port), 0);
+	ck_assert_str_eq(buf, "127.0.0.2");
+	ck_assert_uint_eq(port, 4242);
+}
+END_TEST
+
+START_TEST(format_v6_without_brackets)
+{
+	struct sockaddr_storage	 ss = sin6_of("2001:db8::1", 79);
+	char			 buf[64];
+	unsigned		 port;
+
+	addr_format((struct sockaddr *)&ss, sizeof(struct sockaddr_in6), buf,
+	    sizeof(buf), &port);
+	ck_assert_str_eq(buf, "2001:db8::1");
+	ck_assert_uint_eq(port, 79);
+}
+END_TEST
+
+START_TEST(format_v4)
+{
+	struct sockaddr_in	 sin;
+	char			 buf[64];
+	unsigned		 port;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(65535);
+	sin.sin_addr.s_addr = htonl(0x0a000001);
+	addr_format((struct sockaddr *)&sin, sizeof(sin), buf, sizeof(buf),
+	    &port);
+	ck_assert_str_eq(buf, "10.0.0.1");
+	ck_assert_uint_eq(port, 65535);
+}
+END_TEST
+
+START_TEST(unmap_keeps_real_v6)
+{
+	struct sockaddr_storage	 ss = sin6_of("::1", 7);
+	socklen_t		 len = sizeof(struct sockaddr_in6);
+
+	addr_unmap(&ss, &len);
+	ck_assert_int_eq(ss.ss_family, AF_INET6);
+	ck_assert_uint_eq(len, sizeof(struct sockaddr_in6));
+	ss = sin6_of("::ffff:10.1.2.3", 7);
+	addr_unmap(&ss, &len);
+	ck_assert_int_eq(ss.ss_family, AF_INET);
+	ck_assert_uint_eq(len, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 7);
+}
+END_TEST
+
+static struct cidr
+cidr_of(int family, const char *text, int prefix)
+{
+	struct cidr	 ci;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.ci_family = family;
+	ci.ci_prefix = prefix;
+	ck_assert_int_eq(inet_pton(family, text, ci.ci_addr), 1);
+	return ci;
+}
+
+START_TEST(cidr_edges)
+{
+	struct cidr	 all4 = cidr_of(AF_INET, "0.0.0.0", 0);
+	struct cidr	 host = cidr_of(AF_INET, "127.0.0.1", 32);
+	struct cidr	 net = cidr_of(AF_INET, "10.20.0.0", 14);
+	struct cidr	 v6 = cidr_of(AF_INET6, "2001:db8::", 32);
+	struct cidr	 one6 = cidr_of(AF_INET6, "::1", 128);
+
+	ck_assert(cidr_match(&all4, "203.0.113.9"));
+	ck_assert(!cidr_match(&all4, "::1"));
+	ck_assert(cidr_match(&host, "127.0.0.1"));
+	ck_assert(!cidr_match(&host, "127.0.0.2"));
+	ck_assert(cidr_match(&net, "10.23.255.255"));
+	ck_assert(!cidr_match(&net, "10.24.0.0"));
+	ck_assert(cidr_match(&v6, "2001:db8:ffff::1"));
+	ck_assert(!cidr_match(&v6, "2001:db9::1"));
+	ck_assert(cidr_match(&one6, "::1"));
+	ck_assert(!cidr_match(&one6, "::2"));
+	ck_assert(!cidr_match(&host, "not an address"));
+}
+END_TEST
+
+START_TEST(acl_allow_then_deny)
+{
+	struct svc_conf	 sc;
+	struct cidr	 allow[1], deny[1];
+
+	memset(&sc, 0, sizeof(sc));
+	ck_assert(policy_acl(&sc, "192.0.2.1"));	/* no lists: open */
+	allow[0] = cidr_of(AF_INET, "127.0.0.0", 8);
+	deny[0] = cidr_of(AF_INET, "127.0.0.2", 32);
+	sc.sc_allow = allow;
+	sc.sc_nallow = 1;
+	ck_assert(policy_acl(&sc, "127.0.0.2"));
+	ck_assert(!policy_acl(&sc, "192.0.2.1"));
+	sc.sc_deny = deny;
+	sc.sc_ndeny = 1;
+	ck_assert(!policy_acl(&sc, "127.0.0.2"));
+	ck_assert(policy_acl(&sc, "127.0.0.3"));
+}
+END_TEST
+
+START_TEST(rate_bucket_with_injected_time)
+{
+	struct svc_conf	 sc;
+	struct service	 sv;
+	int64_t		 next = 0, now = 1000;
+	int		 i;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	sc.sc_rate = 5;
+	sv.sv_conf = &sc;
+	for (i = 0; i < 5; i++) {
+		ck_assert(policy_rate_ready(&sv, now, &next));
+		policy_rate_take(&sv);
+	}
+	ck_assert(!policy_rate_ready(&sv, now, &next));
+	ck_assert_int_gt(next, now);
+	ck_assert_int_le(next, now + 201);
+	ck_assert(!policy_rate_ready(&sv, now + 100, &next));
+	ck_assert(policy_rate_ready(&sv, now + 201, &next));
+	policy_rate_take(&sv);
+	ck_assert(!policy_rate_ready(&sv, now + 202, &next));
+	/* A long quiet spell refills to the burst, no more. */
+	for (i = 0; i < 5; i++) {
+		ck_assert(policy_rate_ready(&sv, now + 60000, &next));
+		policy_rate_take(&sv);
+	}
+	ck_assert(!policy_rate_ready(&sv, now + 60000, &next));
+}
+END_TEST
+
+START_TEST(source_rate_window_and_addresses)
+{
+	struct src_table	*st = NULL;
+	int64_t			 t0 = 5000;
+	int			 i;
+
+	for (i = 0; i < 3; i++)
+		ck_assert(policy_source_rate(&st, 3, "192.0.2.1", t0 + i));
+	ck_assert(!policy_source_rate(&st, 3, "192.0.2.1", t0 + 10));
+	ck_assert(policy_source_rate(&st, 3, "192.0.2.2", t0 + 10));
+	ck_assert(!policy_source_rate(&st, 3, "192.0.2.1", t0 + 59999));
+	/* The count expires by itself a minute after the window opened. */
+	ck_assert(policy_source_rate(&st, 3, "192.0.2.1", t0 + 60000));
+	policy_source_free(st);
+}
+END_TEST
+
+START_TEST(source_rate_bounded_memory)
+{
+	struct src_table	*st = NULL;
+	char			 addr[46];
+	int			 i, refused = 0;
+
+	/* A flood of distinct addresses fits the fixed table... */
+	for (i = 0; i < 200000; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255);
+		refused += !policy_source_rate(&st, 1, addr, 1000);
+	}
+	ck_assert_int_eq(refused, 0);
+	/* ...and one address over its limit is still refused after it. */
+	ck_assert(policy_source_rate(&st, 1, "198.51.100.7", 2000));
+	ck_assert(!policy_source_rate(&st, 1, "198.51.100.7", 2001));
+	policy_source_free(st);
+}
+END_TEST
+
+Suite *
+addr_suite(void)
+{
+	Suite	*s = suite_create("addr");
+	TCase	*tc = tcase_create("addr");
+
+	tcase_add_test(tc, format_v4_mapped_is_dotted);
+	tcase_add_test(tc, format_v6_without_brackets);
+	tcase_add_test(tc, format_v4);
+	tcase_add_test(tc, unmap_keeps_real_v6);
+	tcase_add_test(tc, cidr_edges);
+	tcase_add_test(tc, acl_allow_then_deny);
+	tcase_add_test(tc, rate_bucket_with_injected_time);
+	tcase_add_test(tc, source_rate_window_and_addresses);
+	tcase_add_test(tc, source_rate_bounded_memory);
+	suite_add_tcase(s, tc);
+	return s;
+}

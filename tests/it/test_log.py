@@ -1,0 +1,74 @@
+"""Log lines (SPEC section 8) and stderr = "log"."""
+
+import socket
+
+from harness import check, read_line, read_until_eof, service, tag
+
+
+def pid_and_client(sd, name):
+    """Connect to a service that prints its pid first; (pid, client port)."""
+    s = socket.create_connection(("127.0.0.1", sd.port(name)), timeout=5)
+    try:
+        client_port = s.getsockname()[1]
+        pid = int(read_line(s))
+        read_until_eof(s)
+    finally:
+        s.close()
+    return pid, client_port
+
+
+def test_start_and_exit_lines(t):
+    sd = t.start([service("st", server="/bin/sh",
+                          args=["-c", "echo $$; exit 3"])])
+    mark = sd.mark()
+    pid, client_port = pid_and_client(sd, "st")
+    sd.wait_log(tag("st") + r".*\bstart pid=%d from 127\.0\.0\.1:%d\b"
+                % (pid, client_port), mark,
+                what="`st: start pid=%d from 127.0.0.1:%d`"
+                % (pid, client_port))
+    sd.wait_log(tag("st") + r".*\bexit pid=%d status=3 duration=\d+(\.\d+)?"
+                r"\b" % pid, mark,
+                what="`st: exit pid=%d status=3 duration=SECONDS`" % pid)
+
+
+def test_exit_by_signal_shows_signal(t):
+    sd = t.start([service("killed", server="/bin/sh",
+                          args=["-c", "echo $$; kill -9 $$"])])
+    mark = sd.mark()
+    pid, _ = pid_and_client(sd, "killed")
+    sd.wait_log(tag("killed") + r".*\bexit pid=%d signal=9\b" % pid, mark,
+                what="`killed: exit pid=%d signal=9`" % pid)
+
+
+def test_log_connections_false_logs_no_start_or_exit(t):
+    sd = t.start([service("quiet", server="/bin/echo", args=["hi"],
+                          log_connections=False),
+                  service("loud", server="/bin/echo", args=["hi"])])
+    mark = sd.mark()
+    for name in ("quiet", "loud"):
+        s = socket.create_connection(("127.0.0.1", sd.port(name)), timeout=5)
+        read_until_eof(s)
+        s.close()
+    # The loud service's exit line shows that superd has reaped both.
+    sd.wait_log(tag("loud") + r".*\bexit pid=", mark)
+    check(not sd.find_log(tag("quiet") + r".*\b(start|exit) pid=", mark),
+          "log_connections = false still logged start/exit lines")
+
+
+def test_stderr_lines_reach_the_log_tagged(t):
+    sd = t.start([service("chatty", server="/bin/sh", args=[
+        "-c", "echo 'first complaint' >&2; echo 'second complaint' >&2; "
+        "echo done"])])
+    mark = sd.mark()
+    s = socket.create_connection(("127.0.0.1", sd.port("chatty")), timeout=5)
+    data = read_until_eof(s)
+    s.close()
+    check(data == b"done\n", "with stderr = log the client got %r" % data)
+    first = sd.wait_log(tag("chatty") + r".*first complaint", mark)
+    sd.wait_log(tag("chatty") + r".*second complaint", mark)
+    check("second" not in first.group(0), "two stderr lines were logged as "
+          "one line: %r" % first.group(0))
+    log = sd.log()[mark:]
+    check(log.count("first complaint") == 1 and
+          log.count("second complaint") == 1,
+          "a stderr line was logged more than once")

@@ -1,0 +1,152 @@
+"""SIGTERM, SIGINT, SIGUSR1, reaping, and systemd notification (SPEC 5, 7)."""
+
+import os
+import re
+import signal
+import socket
+import time
+
+from harness import (check, connect, limit, pid_alive, read_line,
+                     read_until_eof, service, tag, talk, wait_for)
+
+
+def holder(name):
+    """A service whose instance prints its pid and then stays."""
+    return service(name, server="/bin/sh", args=["-c", "echo $$; exec sleep 30"])
+
+
+def stop_leaves_instances(t, sig):
+    pidfile = t.path("superd.pid")
+    sd = t.start([holder("hold")], pidfile=pidfile)
+    port = sd.port("hold")
+    s = connect(port)
+    t.socks.append(s)
+    instance = int(read_line(s))
+    sd.signal(sig)
+    status = sd.wait_exit()
+    check(status == 0, "exit status %s after signal %d, not 0" % (status, sig))
+    check(not os.path.exists(pidfile), "pid file left behind")
+    check(not os.path.exists(sd.ports_path), "ports file left behind")
+    try:
+        connect(port, timeout=2).close()
+        refused = False
+    except ConnectionRefusedError:
+        refused = True
+    check(refused, "the listener still accepts after superd exited")
+    check(pid_alive(instance), "the running instance (pid %d) did not "
+          "survive superd's stop" % instance)
+
+
+def test_sigterm_exits_0_and_leaves_instances_running(t):
+    stop_leaves_instances(t, signal.SIGTERM)
+
+
+def test_sigint_exits_0_and_leaves_instances_running(t):
+    stop_leaves_instances(t, signal.SIGINT)
+
+
+def test_sigusr1_logs_one_line_per_service(t):
+    sd = t.start([service("usr1alpha", server="/bin/echo", args=["a"]),
+                  service("usr1beta", server="/bin/echo", args=["b"])])
+    mark = sd.mark()
+    for _ in range(3):
+        check(talk(sd.port("usr1alpha")) == b"a\n", "usr1alpha did not answer")
+    # Counters are only settled once superd has reaped all three.
+    wait_for(lambda: len(re.findall(tag("usr1alpha") + r".*\bexit pid=",
+                                    sd.log()[mark:])) == 3,
+             5, "three exit lines of usr1alpha")
+    mark = sd.mark()
+    sd.signal(signal.SIGUSR1)
+    sd.wait_log(tag("usr1alpha"), mark)
+    sd.wait_log(tag("usr1beta"), mark)
+    time.sleep(0.3)     # a second line per service would have come by now
+    lines = sd.log_lines(mark)
+    alpha = [ln for ln in lines if re.search(tag("usr1alpha"), ln)]
+    beta = [ln for ln in lines if re.search(tag("usr1beta"), ln)]
+    check(len(alpha) == 1 and len(beta) == 1,
+          "SIGUSR1 logged %d lines for usr1alpha and %d for usr1beta, not one "
+          "each: %s" % (len(alpha), len(beta), alpha + beta))
+    check(re.search(r"(?<![\d.])3(?![\d.])", alpha[0]),
+          "the status line does not show 3 started instances: %r" % alpha[0])
+    sd.check_alive("after SIGUSR1")
+    check(talk(sd.port("usr1beta")) == b"b\n", "service broken by SIGUSR1")
+
+
+@limit(40)
+def test_no_zombies_or_fd_leak_after_300_connections(t):
+    sd = t.start([service("quick", server="/bin/true")])
+    port = sd.port("quick")
+    # Warm up first: a first spawn may open lasting descriptors (such as a
+    # service's stderr pipe); only growth after that is a leak.
+    check(talk(port) == b"", "/bin/true sent data")
+    wait_for(lambda: not sd.children(), 5, "the first instance reaped")
+    fds_before = sd.fd_count()
+    mark = sd.mark()
+    for i in range(300):
+        s = connect(port)
+        try:
+            read_until_eof(s)
+        finally:
+            s.close()
+
+    def no_children():
+        kids = sd.children()
+        return True if not kids else None
+    try:
+        wait_for(no_children, 5, "every instance reaped")
+    except Exception:
+        zombies = [pid for pid, st in sd.children() if st == "Z"]
+        check(not zombies, "%d zombie children of superd remain: %s"
+              % (len(zombies), zombies[:10]))
+        raise
+    exits = len(re.findall(tag("quick") + r".*\bexit pid=\d+ status=0",
+                           sd.log()[mark:]))
+    check(exits == 300, "%d exit lines logged for 300 instances" % exits)
+    fds_after = sd.fd_count()
+    check(fds_after == fds_before, "superd holds %d descriptors after 300 "
+          "connections, %d before" % (fds_after, fds_before))
+
+
+class Notify:
+    """The systemd side of NOTIFY_SOCKET."""
+
+    def __init__(self, t):
+        self.path = t.path("notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        t.socks.append(self.sock)
+
+    def expect(self, state, timeout=5.0):
+        """Wait for a message carrying STATE (e.g. READY=1); the states seen
+        on the way are returned so that order can be checked."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while True:
+            left = deadline - time.monotonic()
+            check(left > 0, "no %s within %.0f s (got %s)"
+                  % (state, timeout, seen))
+            self.sock.settimeout(left)
+            try:
+                msg = self.sock.recv(4096).decode("utf-8", "replace")
+            except socket.timeout:
+                continue
+            fields = msg.split("\n")
+            seen.extend(f for f in fields if f)
+            if state in fields:
+                return seen
+
+
+def test_notify_ready_reloading_stopping(t):
+    n = Notify(t)
+    sd = t.start([service("notified", server="/bin/echo", args=["n"])],
+                 env={"NOTIFY_SOCKET": n.path})
+    n.expect("READY=1")
+    sd.signal(signal.SIGHUP)
+    seen = n.expect("RELOADING=1")
+    check("READY=1" not in seen[:seen.index("RELOADING=1")],
+          "READY=1 came before RELOADING=1: %s" % seen)
+    n.expect("READY=1")
+    check(talk(sd.port("notified")) == b"n\n", "not serving after reload")
+    sd.signal(signal.SIGTERM)
+    n.expect("STOPPING=1")
+    check(sd.wait_exit() == 0, "superd did not exit 0 after STOPPING=1")
