@@ -314,10 +314,12 @@ problems_flush(struct loader *ld, struct conf_errors *errs)
 	for (i = 0; i < ld->ld_nprobs; i++) {
 		dup = 0;
 		for (j = 0; j < i && !dup; j++)
-			dup = strcmp(ld->ld_probs[j].pr_msg,
+			dup = ld->ld_probs[j].pr_msg != NULL &&
+			    strcmp(ld->ld_probs[j].pr_msg,
 			    ld->ld_probs[i].pr_msg) == 0;
 		if (dup || errs == NULL) {
 			free(ld->ld_probs[i].pr_msg);
+			ld->ld_probs[i].pr_msg = NULL;
 			continue;
 		}
 		errs->ce_msg = xreallocarray(errs->ce_msg, errs->ce_count + 1,
@@ -884,29 +886,44 @@ key_disabled(struct build *b, const config_setting_t *s)
 	return get_bool(b, s, &b->b_sc->sc_disabled);
 }
 
+/* The program: an absolute path of an executable regular file. */
 static int
-key_server(struct build *b, const config_setting_t *s)
+check_server(struct build *b, const struct where *w, const char *v)
 {
 	struct stat	 st;
-	const char	*v;
 
 	b->b_prog_set = 1;
-	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
+	if (v[0] != '/') {
+		problem(b->b_ld, w, "server \"%s\" is not an absolute path", v);
 		return -1;
+	}
 	if (stat(v, &st) == -1) {
-		serr(b->b_ld, s, "server \"%s\": %s", v, strerror(errno));
+		problem(b->b_ld, w, "server \"%s\": %s", v, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		serr(b->b_ld, s, "server \"%s\" is not a regular file", v);
+		problem(b->b_ld, w, "server \"%s\" is not a regular file", v);
 		return -1;
 	}
 	if ((st.st_mode & 0111) == 0 || access(v, X_OK) == -1) {
-		serr(b->b_ld, s, "server \"%s\" is not executable", v);
+		problem(b->b_ld, w, "server \"%s\" is not executable", v);
 		return -1;
 	}
 	b->b_sc->sc_server = xstrdup(v);
 	return 0;
+}
+
+static int
+key_server(struct build *b, const config_setting_t *s)
+{
+	struct where	 w;
+	const char	*v;
+
+	b->b_prog_set = 1;
+	if ((v = get_string(b, s)) == NULL)
+		return -1;
+	w = where_of(b->b_ld, s);
+	return check_server(b, &w, v);
 }
 
 static const struct {
@@ -1549,13 +1566,13 @@ finish_identity(struct build *b)
 	}
 	sc->sc_setid = 1;
 	user = b->b_user != NULL ? b->b_user : "nobody";
-	if (lookup_user(user, &uid, &gid, &canon) == -1) {
+	if (lookup_user(user, &uid, &gid, &canon) == -1)
 		problem(ld, uat, "unknown user \"%s\"", user);
-		return;
+	else {
+		sc->sc_user = xstrdup(canon);
+		sc->sc_uid = uid;
+		sc->sc_gid = gid;
 	}
-	sc->sc_user = xstrdup(canon);
-	sc->sc_uid = uid;
-	sc->sc_gid = gid;
 	if (b->b_group != NULL && lookup_group(b->b_group, &sc->sc_gid) == -1)
 		problem(ld, &b->b_group_at, "unknown group \"%s\"",
 		    b->b_group);
@@ -2138,6 +2155,217 @@ include_load(struct loader *ld)
 }
 
 /* ---------------------------------------------------------------------
+ * A classic inetd.conf: each active line becomes a service.
+ */
+
+struct inetd_file {
+	struct loader	*if_ld;
+	struct where	 if_at;		/* file, seq, current line */
+	const char	*if_addr;	/* from a "host:" line; NULL: default */
+	char		 if_hostbuf[256];
+};
+
+/* Whether superd.conf (or an include file) has this name and protocol. */
+static int
+main_has(struct loader *ld, const char *name, enum proto proto)
+{
+	struct svc_conf	*sc;
+	size_t		 i;
+
+	for (i = 0; i < ld->ld_nmain; i++) {
+		sc = ld->ld_conf->cf_svcs[i];
+		if (sc->sc_name != NULL && sc->sc_proto == proto &&
+		    strcmp(sc->sc_name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The port of a line: a number, or the service's name in /etc/services. */
+static void
+inetd_port(struct build *b, const struct inetd_ent *ie)
+{
+	struct servent	*se;
+	const char	*proto = proto_name(ie->ie_proto);
+	long		 n;
+
+	if (ie->ie_tcpmux)
+		return;		/* finish_port: reached through tcpmux only */
+	b->b_port_set = 1;
+	if (strspn(ie->ie_name, "0123456789") == strlen(ie->ie_name)) {
+		n = strtol(ie->ie_name, NULL, 10);
+		if (n < 1 || n > 65535)
+			problem(b->b_ld, &b->b_at, "port %s: must be 1 to "
+			    "65535", ie->ie_name);
+		else
+			b->b_sc->sc_port = (int)n;
+	} else if ((se = getservbyname(ie->ie_name, proto)) == NULL)
+		problem(b->b_ld, &b->b_at, "service \"%s\" is not a %s service "
+		    "in /etc/services", ie->ie_name, proto);
+	else
+		b->b_sc->sc_port = ntohs(se->s_port);
+}
+
+/* The keys a line carries: the superd block's defaults do not apply. */
+static void
+inetd_skip(const struct inetd_ent *ie, const char *addr, int *skip)
+{
+	static const char *const carried[] = {
+		"name", "protocol", "wait", "user", "group", "server",
+		"builtin", "args", "argv0", "port",
+	};
+	size_t	 i;
+
+	memset(skip, 0, NKEYS * sizeof(*skip));
+	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
+		skip[key_index(carried[i])] = 1;
+	if (addr != NULL || ie->ie_family != AF_UNSPEC)
+		skip[key_index("address")] = 1;
+	if (ie->ie_max > 0)
+		skip[key_index("instances")] = 1;
+	if (ie->ie_tcpmux)
+		skip[key_index("tcpmux")] = 1;
+}
+
+static void
+inetd_entry(struct inetd_file *ifl, struct inetd_ent *ie)
+{
+	struct loader	*ld = ifl->if_ld;
+	struct build	 b;
+	struct svc_conf	*sc;
+	const char	*addr = ie->ie_addr != NULL ? ie->ie_addr : ifl->if_addr;
+	int		 skip[NKEYS];
+
+	if (main_has(ld, ie->ie_name, ie->ie_proto))
+		return;		/* superd.conf wins */
+	build_init(&b, ld, &ifl->if_at);
+	sc = b.b_sc;
+	inetd_skip(ie, addr, skip);
+	build_apply(&b, NULL, skip);
+	b.b_name_at = ifl->if_at;
+	if (!valid_name(ie->ie_name))
+		problem(ld, &b.b_at, "name \"%s\": want 1 to %d of "
+		    "A-Z a-z 0-9 . _ -", ie->ie_name, SUPERD_NAME_MAX);
+	else
+		sc->sc_name = xstrdup(ie->ie_name);
+	sc->sc_proto = ie->ie_proto;
+	sc->sc_wait = ie->ie_wait;
+	b.b_wait_set = 1;
+	if (ie->ie_max > 0)
+		sc->sc_instances = ie->ie_max;
+	if (ie->ie_tcpmux)
+		sc->sc_tcpmux = 1;
+	if (!b.b_stderr_set)
+		sc->sc_stderr = STDERR_SOCKET;	/* what inetd does */
+	b.b_user = ie->ie_user;
+	b.b_user_at = b.b_at;
+	b.b_group = ie->ie_group;
+	b.b_group_at = b.b_at;
+	if (ie->ie_program == NULL) {
+		b.b_prog_set = 1;
+		if ((sc->sc_builtin = builtin_named(ie->ie_name)) ==
+		    BUILTIN_NONE)
+			problem(ld, &b.b_at, "no internal service \"%s\" (want "
+			    "echo, discard, chargen, daytime, time or tcpmux)",
+			    ie->ie_name);
+	} else if (check_server(&b, &b.b_at, ie->ie_program) == 0 &&
+	    ie->ie_argc > 0) {
+		b.b_argv0 = ie->ie_argv[0];
+		b.b_args = xcalloc(ie->ie_argc, sizeof(*b.b_args));
+		memcpy(b.b_args, ie->ie_argv + 1,
+		    (ie->ie_argc - 1) * sizeof(*b.b_args));
+		b.b_nargs = ie->ie_argc - 1;
+	}
+	inetd_port(&b, ie);
+	if (addr != NULL || ie->ie_family != AF_UNSPEC) {
+		b.b_family = ie->ie_family;
+		b.b_addr_at = b.b_at;
+		free(b.b_addrs);
+		b.b_addrs = xcalloc(2, sizeof(*b.b_addrs));
+		b.b_addrs[0] = addr != NULL ? addr : "*";
+		b.b_naddrs = 1;
+	}
+	finish(&b);
+	conf_add(ld, &b);
+	build_clear(&b);
+}
+
+static void
+inetd_line(struct inetd_file *ifl, char *line)
+{
+	struct inetd_ent	 ie;
+	char			 err[256];
+
+	switch (inetd_parse_line(line, &ie, err, sizeof(err))) {
+	case INETD_ENTRY:
+		inetd_entry(ifl, &ie);
+		break;
+	case INETD_ADDR:
+		if (strcmp(ie.ie_addr, "*") == 0)
+			ifl->if_addr = NULL;
+		else {
+			snprintf(ifl->if_hostbuf, sizeof(ifl->if_hostbuf), "%s",
+			    ie.ie_addr);
+			ifl->if_addr = ifl->if_hostbuf;
+		}
+		break;
+	case INETD_NONE:
+		break;
+	default:
+		problem(ifl->if_ld, &ifl->if_at, "%s", err);
+		break;
+	}
+	inetd_ent_clear(&ie);
+}
+
+static void
+warn_add(struct conf *cf, const char *fmt, ...)
+{
+	struct conf_errors	*w = &cf->cf_warnings;
+	va_list			 ap;
+
+	w->ce_msg = xreallocarray(w->ce_msg, w->ce_count + 1,
+	    sizeof(*w->ce_msg));
+	va_start(ap, fmt);
+	w->ce_msg[w->ce_count++] = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * inetd_conf.  A file that cannot be opened is noted and skipped (the
+ * packages that edit it may not have created it yet); one that can is
+ * held to the same rules as superd.conf.
+ */
+static void
+inetd_load(struct loader *ld)
+{
+	struct inetd_file	 ifl;
+	const char		*path = ld->ld_conf->cf_inetd_conf;
+	char			*text, *line, *next;
+	int			 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		warn_add(ld->ld_conf, "%s: %s (inetd_conf skipped)", path,
+		    strerror(errno));
+		return;
+	}
+	close(fd);
+	if ((text = read_text(ld, path, ld->ld_inetd_seq)) == NULL)
+		return;
+	memset(&ifl, 0, sizeof(ifl));
+	ifl.if_ld = ld;
+	ifl.if_at.w_file = intern(ld, path);
+	ifl.if_at.w_seq = ld->ld_inetd_seq;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		ifl.if_at.w_line++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		inetd_line(&ifl, line);
+	}
+	free(text);
+}
+
+/* ---------------------------------------------------------------------
  * Checks across services.
  */
 
@@ -2301,6 +2529,8 @@ config_load(const char *path, struct conf_errors *errs)
 		if (cf->cf_include[0] != '\0' && ld.ld_include_at != NULL)
 			include_load(&ld);
 		ld.ld_nmain = cf->cf_nsvcs;
+		if (cf->cf_inetd_conf[0] != '\0' && ld.ld_inetd_at != NULL)
+			inetd_load(&ld);
 		check_names(&ld);
 		check_clashes(&ld);
 	}
@@ -2356,6 +2586,7 @@ config_free(struct conf *cf)
 	free(cf->cf_ports);
 	free(cf->cf_include);
 	free(cf->cf_inetd_conf);
+	config_errors_clear(&cf->cf_warnings);
 	free(cf);
 }
 

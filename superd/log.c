@@ -15,6 +15,7 @@
 #include "superd.h"
 
 static int	log_to_stderr;
+static int	log_fd = STDERR_FILENO;
 static int	log_verbose;
 
 void
@@ -23,6 +24,13 @@ log_init(int to_stderr, int facility)
 	log_to_stderr = to_stderr;
 	log_verbose = to_stderr;
 	openlog("superd", LOG_PID | LOG_NDELAY, facility);
+}
+
+/* A child about to give fd 2 to a program keeps logging to a copy. */
+void
+log_stderr_fd(int fd)
+{
+	log_fd = fd;
 }
 
 void
@@ -50,7 +58,7 @@ log_vemit(int pri, const char *err, const char *fmt, va_list ap)
 
 		len = snprintf(out, sizeof(out), "superd: %s\n", line);
 		if (len > 0)
-			(void)!write(STDERR_FILENO, out,
+			(void)!write(log_fd, out,
 			    (size_t)len < sizeof(out) ? (size_t)len : sizeof(out) - 1);
 	}
 	syslog(pri, "%s", line);

@@ -146,7 +146,9 @@ serve_connection(struct service *sv, int fd)
 	else
 		snprintf(from, sizeof(from), "%s:%u", pe.pe_remote_ip,
 		    pe.pe_remote_port);
-	if (sc->sc_proto != PROTO_UNIX && !policy_acl(sc, pe.pe_remote_ip))
+	/* Behind a proxy only the child learns the client: it judges then. */
+	if (sc->sc_proto != PROTO_UNIX && !sc->sc_proxy &&
+	    !policy_acl(sc, pe.pe_remote_ip))
 		refuse(sv, fd, pe.pe_remote_ip, "acl");
 	else if (sc->sc_per_source > 0 && sc->sc_proto != PROTO_UNIX &&
 	    child_count_source(sv, pe.pe_remote_ip) >=

@@ -33,6 +33,7 @@
 #endif
 
 #define ERRLINE_MAX	1024
+#define PROXY_SECONDS	5	/* to send a PROXY header */
 
 enum stage {
 	STAGE_SESSION,
@@ -94,12 +95,30 @@ close_from(int lowfd)
 		(void)close((int)fd);
 }
 
+static const struct svc_conf	*child_sc;	/* in a child: what it starts */
+
+static void
+log_spawn_failure(const struct svc_conf *sc, const struct report *rp)
+{
+	const char	*what = rp->rp_stage >= 0 &&
+			    rp->rp_stage <= STAGE_EXEC ?
+			    stage_names[rp->rp_stage] : "?";
+
+	log_warnx("%s: cannot start %s: %s: %s", sc->sc_name,
+	    sc->sc_server != NULL ? sc->sc_server : "builtin", what,
+	    strerror(rp->rp_errno));
+}
+
+/* Reports to the parent, or logs itself once detached (rep == -1). */
 static void __attribute__((noreturn))
 child_fail(int rep, enum stage stage)
 {
 	struct report	 rp = { stage, errno };
 
-	(void)!write(rep, &rp, sizeof(rp));
+	if (rep == -1)
+		log_spawn_failure(child_sc, &rp);
+	else
+		(void)!write(rep, &rp, sizeof(rp));
 	_exit(rp.rp_errno == ENOENT ? 127 : 126);
 }
 
@@ -116,7 +135,7 @@ child_fds(const struct svc_conf *sc, int fd, int errfd)
 		    &on, sizeof(on)) == -1)
 			return -1;
 	}
-	if (sc->sc_stderr == STDERR_NULL &&
+	if ((sc->sc_stderr == STDERR_NULL || errfd == -1) &&
 	    (errfd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
 		return -1;
 	if (sc->sc_stderr == STDERR_SOCKET)
@@ -175,12 +194,84 @@ child_identity(const struct svc_conf *sc, int rep)
 	return 0;
 }
 
-static void __attribute__((noreturn))
-child_run(const struct svc_conf *sc, int fd, int errfd, char **env, int rep)
+/*
+ * Lets the parent go on before the child reads from the client: the
+ * parent's wait on the report pipe must never depend on a client.  From
+ * here on the child logs its own failures, through a copy of superd's
+ * stderr since fd 2 is about to become the program's.
+ */
+static int
+child_detach(int rep)
 {
+	int	 logfd;
+
+	close(rep);
+	if ((logfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) != -1)
+		log_stderr_fd(logfd);
+	return -1;
+}
+
+static void
+refuse_in_child(const struct svc_conf *sc, int fd, const char *ip)
+{
+	const char	*msg = sc->sc_refuse_message;
+
+	log_info("%s: refused %s (acl)", sc->sc_name, ip);
+	if (msg != NULL && *msg != '\0' &&
+	    (write(fd, msg, strlen(msg)) == -1 || write(fd, "\r\n", 2) == -1))
+		_exit(1);
+	_exit(1);
+}
+
+/* What the child reads itself before exec: PROXY header, tcpmux name. */
+static const struct svc_conf *
+child_prelude(const struct svc_conf *sc, int fd, struct peer *pe)
+{
+	struct proxy_hdr	 ph;
+	const char		*why;
+
+	if (sc->sc_proxy) {
+		if (proxy_read(fd, PROXY_SECONDS, &ph, &why) == -1) {
+			log_warnx("%s: PROXY header from %s: %s, closing",
+			    sc->sc_name, pe->pe_remote_ip, why);
+			_exit(1);
+		}
+		if (!ph.ph_local) {
+			snprintf(pe->pe_remote_ip, sizeof(pe->pe_remote_ip),
+			    "%s", ph.ph_src_ip);
+			pe->pe_remote_port = ph.ph_src_port;
+			snprintf(pe->pe_local_ip, sizeof(pe->pe_local_ip),
+			    "%s", ph.ph_dst_ip);
+			pe->pe_local_port = ph.ph_dst_port;
+		}
+		if (sc->sc_log_connections)
+			log_info("%s: proxied pid=%ld client %s:%u", sc->sc_name,
+			    (long)getpid(), pe->pe_remote_ip, pe->pe_remote_port);
+		if (!policy_acl(sc, pe->pe_remote_ip))
+			refuse_in_child(sc, fd, pe->pe_remote_ip);
+	}
+	if (sc->sc_builtin == BUILTIN_TCPMUX)
+		sc = tcpmux_select(fd, pe->pe_remote_ip);
+	return sc;
+}
+
+static void __attribute__((noreturn))
+child_run(const struct svc_conf *sc, int fd, int errfd, char **env, int rep,
+    const struct peer *given)
+{
+	struct peer	 pe;
+
+	child_sc = sc;
 	signals_child_reset();
 	if (setsid() == -1)
 		child_fail(rep, STAGE_SESSION);
+	if (given != NULL && (sc->sc_proxy || sc->sc_builtin == BUILTIN_TCPMUX)) {
+		pe = *given;
+		rep = child_detach(rep);
+		child_sc = sc = child_prelude(sc, fd, &pe);
+		env_free(env);
+		env = sc->sc_builtin == BUILTIN_NONE ? env_build(sc, &pe) : NULL;
+	}
 	if (child_fds(sc, fd, errfd) == -1)
 		child_fail(rep, STAGE_FDS);
 	if (child_limits(sc) == -1)
@@ -224,18 +315,6 @@ stderr_pipe(struct service *sv)
 	return sv->sv_errpipe[1];
 }
 
-static void
-log_spawn_failure(const struct svc_conf *sc, const struct report *rp)
-{
-	const char	*what = rp->rp_stage >= 0 &&
-			    rp->rp_stage <= STAGE_EXEC ?
-			    stage_names[rp->rp_stage] : "?";
-
-	log_warnx("%s: cannot start %s: %s: %s", sc->sc_name,
-	    sc->sc_server != NULL ? sc->sc_server : "builtin", what,
-	    strerror(rp->rp_errno));
-}
-
 /*
  * Starts one instance on fd (a connection, or the listener in wait mode).
  * Returns its pid, or -1 when it could not be started (the failure is
@@ -269,7 +348,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe)
 	pid = fork();
 	if (pid == 0) {
 		close(rep[0]);
-		child_run(sc, fd, errfd, env, rep[1]);
+		child_run(sc, fd, errfd, env, rep[1], pe);
 	}
 	saved_errno = errno;
 	sigprocmask(SIG_SETMASK, &saved, NULL);

@@ -123,6 +123,12 @@ struct svc_conf {
 	int		 sc_disabled;
 };
 
+/* Problems found while loading: every one, in file order. */
+struct conf_errors {
+	char		**ce_msg;	/* "FILE:LINE: message" */
+	size_t		 ce_count;
+};
+
 struct conf {
 	char		*cf_file;
 	char		*cf_pidfile;	/* "" for none */
@@ -132,12 +138,8 @@ struct conf {
 	char		*cf_inetd_conf;	/* "" for none */
 	struct svc_conf	**cf_svcs;	/* every service, disabled included */
 	size_t		 cf_nsvcs;
-};
-
-/* Problems found while loading: every one, in file order. */
-struct conf_errors {
-	char		**ce_msg;	/* "FILE:LINE: message" */
-	size_t		 ce_count;
+	struct conf_errors cf_warnings;	/* to log, not errors: e.g. an
+					   inetd_conf that cannot be read */
 };
 
 /* config.c */
@@ -148,6 +150,27 @@ void		 config_errors_clear(struct conf_errors *);
 int		 config_parse_cidr(const char *, struct cidr *);
 int		 config_parse_size(const char *, rlim_t *);
 void		 svc_conf_free(struct svc_conf *);
+
+/* inetd.c: one line of a classic inetd.conf, taken apart in place */
+struct inetd_ent {
+	char		*ie_addr;	/* "addr:" prefix, or NULL */
+	char		*ie_name;	/* service name (port from it) */
+	enum proto	 ie_proto;	/* PROTO_TCP or PROTO_UDP */
+	int		 ie_family;	/* AF_UNSPEC; AF_INET tcp4; AF_INET6 tcp6 */
+	int		 ie_wait;
+	int		 ie_max;	/* wait/nowait.MAX; 0 when absent */
+	int		 ie_tcpmux;	/* "tcpmux/NAME" */
+	char		*ie_user;
+	char		*ie_group;	/* NULL: the user's primary group */
+	char		*ie_program;	/* NULL: internal */
+	char	       **ie_argv;	/* argv0 args..., NULL-terminated */
+	int		 ie_argc;
+};
+#define INETD_NONE	0	/* blank or comment */
+#define INETD_ENTRY	1
+#define INETD_ADDR	2	/* "host:" alone: ie_addr for the lines after */
+int		 inetd_parse_line(char *, struct inetd_ent *, char *, size_t);
+void		 inetd_ent_clear(struct inetd_ent *);
 
 /* ---------------------------------------------------------------------
  * Running state.
@@ -213,6 +236,7 @@ struct peer {
 /* log.c */
 void		 log_init(int, int);
 void		 log_facility(int);
+void		 log_stderr_fd(int);
 void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -305,6 +329,24 @@ int		 builtin_inline(enum builtin, enum proto);
 void		 builtin_reply(enum builtin, int);
 void		 builtin_run(enum builtin, int) __attribute__((noreturn));
 void		 builtin_dgram(struct service *, struct listener *);
+
+/* deadline.c */
+ssize_t		 deadline_read(int, void *, size_t, int64_t);
+
+/* tcpmux.c */
+ssize_t		 tcpmux_parse(const char *, size_t, char *, size_t);
+const struct svc_conf *tcpmux_select(int, const char *);
+
+/* proxy.c */
+struct proxy_hdr {
+	int		 ph_local;	/* LOCAL/UNKNOWN: keep the socket's ends */
+	char		 ph_src_ip[64];
+	unsigned	 ph_src_port;
+	char		 ph_dst_ip[64];
+	unsigned	 ph_dst_port;
+};
+ssize_t		 proxy_parse(const uint8_t *, size_t, struct proxy_hdr *);
+int		 proxy_read(int, int, struct proxy_hdr *, const char **);
 
 /* notify.c */
 void		 notify_init(void);

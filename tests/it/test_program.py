@@ -8,8 +8,8 @@ import socket
 import time
 
 from harness import (CANARY_NAME, SERVICE_PATH, Report, Skip, check,
-                     connect_unix, need_root, read_until_eof, service, tag,
-                     talk)
+                     connect_unix, ipv6_available, need_root, read_until_eof,
+                     service, tag, talk)
 
 
 def reporter(t, name, **settings):
@@ -93,12 +93,12 @@ def test_tcp_environment_is_exact(t):
 
 
 def test_ipv4_client_on_dual_stack_listener_is_dotted(t):
-    svc = reporter(t, "dual", address="*")
-    sd = t.start([svc])
+    if not ipv6_available():
+        raise Skip("no IPv6 on this machine")
+    sd = t.start([reporter(t, "dual", address="*")])
     six = [e for e in sd.entries("dual") if e.addr == "::"]
-    if not six:
-        raise Skip("no IPv6 on this machine: the \"*\" listener has no `::` "
-                   "socket (ports file: %s)" % sd.entries("dual"))
+    check(six, "the \"*\" listener has no `::` socket: %s"
+          % sd.entries("dual"))
     # An IPv4 client reaches the :: socket when it is dual-stack; when "*"
     # got a separate 0.0.0.0 socket on the same port, that one answers and
     # the addresses must be dotted all the same.
@@ -186,15 +186,15 @@ def test_configured_user_and_group(t):
     need_root("switch a service to another user")
     try:
         daemon = pwd.getpwnam("daemon")
+        nogroup = grp.getgrnam("nogroup")
     except KeyError:
-        raise Skip("no user `daemon` on this machine")
+        raise Skip("no user `daemon` or no group `nogroup` on this machine")
     sd = t.start([reporter(t, "asdaemon", user="daemon", group="nogroup")])
     r = t.report(sd.port("asdaemon"))
     check(r.status["Uid"] == [str(daemon.pw_uid)] * 4,
           "user = daemon: uids %s" % r.status["Uid"])
-    gid = str(grp.getgrnam("nogroup").gr_gid)
-    check(r.status["Gid"] == [gid] * 4, "group = nogroup: gids %s"
-          % r.status["Gid"])
+    check(r.status["Gid"] == [str(nogroup.gr_gid)] * 4,
+          "group = nogroup: gids %s" % r.status["Gid"])
     check("0" not in r.status["Groups"], "root's group 0 kept: %s"
           % r.status["Groups"])
 
@@ -218,3 +218,15 @@ def test_missing_program_is_logged_and_client_closed(t):
     t.script("gone.sh", "echo back\n")
     check(talk(sd.port("gone")) == b"back\n",
           "the service does not recover once its program is back")
+
+
+def test_started_with_fds_0_1_2_closed(t):
+    # superd's own first descriptors then fall on 0, 1 and 2: handing the
+    # connection to a program must still leave it exactly on 0 and 1.
+    sd = t.start([reporter(t, "closedstd")], mode="-F", closed_std=True)
+    r = t.report(sd.port("closedstd"))
+    check(r.stdin == "ping", "fd 0 is not the connection: read %r" % r.stdin)
+    check(r.fds.get(1) == connection_fd(r), "fd 1 %r is not the connection "
+          "%r" % (r.fds.get(1), r.fds.get(0)))
+    check(sorted(r.fds) == [0, 1, 2], "open descriptors %s, not only 0 1 2"
+          % sorted(r.fds.items()))

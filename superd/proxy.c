@@ -1,0 +1,209 @@
+/*
+ * proxy.c - the PROXY protocol, versions 1 and 2 (HAProxy's), read in the
+ * child before exec.
+ *
+ * proxy_parse() is pure: it judges a prefix of the connection's first
+ * bytes.  proxy_read() reads exactly the header, never a byte of what
+ * follows, under a deadline, so the program gets the stream unchanged.
+ */
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+#define V1_MAX		107	/* the spec's longest v1 line, CRLF included */
+#define V2_FIXED	16
+#define V2_BODY_MAX	4096	/* addresses and TLVs: far more than any proxy sends */
+
+static const uint8_t v2_sig[12] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
+};
+
+static int
+parse_port(const char *s, unsigned *port)
+{
+	unsigned long	 v = 0;
+	size_t		 n = 0;
+
+	if (s[0] == '0' && s[1] != '\0')
+		return -1;
+	for (; s[n] != '\0'; n++) {
+		if (s[n] < '0' || s[n] > '9' || n >= 5)
+			return -1;
+		v = v * 10 + (unsigned)(s[n] - '0');
+	}
+	if (n == 0 || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_v1_line(char *line, struct proxy_hdr *ph)
+{
+	char	*f[6], *save = NULL, *tok;
+	int	 n = 0, family;
+	uint8_t	 raw[16];
+
+	for (tok = strtok_r(line, " ", &save); tok != NULL && n < 6;
+	    tok = strtok_r(NULL, " ", &save))
+		f[n++] = tok;
+	if (n < 2 || strcmp(f[0], "PROXY") != 0)
+		return -1;
+	if (strcmp(f[1], "UNKNOWN") == 0) {
+		ph->ph_local = 1;
+		return 0;
+	}
+	if (n != 6 || tok != NULL)
+		return -1;
+	if (strcmp(f[1], "TCP4") == 0)
+		family = AF_INET;
+	else if (strcmp(f[1], "TCP6") == 0)
+		family = AF_INET6;
+	else
+		return -1;
+	if (inet_pton(family, f[2], raw) != 1 ||
+	    inet_pton(family, f[3], raw) != 1 ||
+	    parse_port(f[4], &ph->ph_src_port) == -1 ||
+	    parse_port(f[5], &ph->ph_dst_port) == -1)
+		return -1;
+	snprintf(ph->ph_src_ip, sizeof(ph->ph_src_ip), "%s", f[2]);
+	snprintf(ph->ph_dst_ip, sizeof(ph->ph_dst_ip), "%s", f[3]);
+	return 0;
+}
+
+static ssize_t
+parse_v1(const uint8_t *buf, size_t len, struct proxy_hdr *ph)
+{
+	char	 line[V1_MAX + 1];
+	size_t	 i;
+
+	for (i = 0; i < len && i < V1_MAX; i++)
+		if (buf[i] == '\n')
+			break;
+	if (i == len)
+		return len >= V1_MAX ? -1 : 0;
+	if (i >= V1_MAX || i == 0 || buf[i - 1] != '\r')
+		return -1;
+	memcpy(line, buf, i - 1);
+	line[i - 1] = '\0';
+	if (memchr(line, '\0', i - 1) != NULL || parse_v1_line(line, ph) == -1)
+		return -1;
+	return (ssize_t)i + 1;
+}
+
+static void
+v2_address(int family, const uint8_t *raw, const uint8_t *port, char *ip,
+    size_t size, unsigned *out)
+{
+	inet_ntop(family, raw, ip, size);
+	*out = (unsigned)port[0] << 8 | port[1];
+}
+
+static ssize_t
+parse_v2(const uint8_t *buf, size_t len, struct proxy_hdr *ph)
+{
+	size_t	 body;
+	uint8_t	 cmd, fam;
+
+	if (len < V2_FIXED)
+		return 0;
+	if ((buf[12] >> 4) != 2)
+		return -1;
+	cmd = buf[12] & 0x0f;
+	fam = buf[13];
+	body = (size_t)buf[14] << 8 | buf[15];
+	if (cmd > 1 || body > V2_BODY_MAX)
+		return -1;
+	if (len < V2_FIXED + body)
+		return 0;
+	if (cmd == 0 || fam == 0x00 || fam == 0x31 || fam == 0x32) {
+		ph->ph_local = 1;	/* LOCAL, or no inet address given */
+		return (ssize_t)(V2_FIXED + body);
+	}
+	if ((fam == 0x11 || fam == 0x12) && body >= 12) {
+		v2_address(AF_INET, buf + 16, buf + 24, ph->ph_src_ip,
+		    sizeof(ph->ph_src_ip), &ph->ph_src_port);
+		v2_address(AF_INET, buf + 20, buf + 26, ph->ph_dst_ip,
+		    sizeof(ph->ph_dst_ip), &ph->ph_dst_port);
+	} else if ((fam == 0x21 || fam == 0x22) && body >= 36) {
+		v2_address(AF_INET6, buf + 16, buf + 48, ph->ph_src_ip,
+		    sizeof(ph->ph_src_ip), &ph->ph_src_port);
+		v2_address(AF_INET6, buf + 32, buf + 50, ph->ph_dst_ip,
+		    sizeof(ph->ph_dst_ip), &ph->ph_dst_port);
+	} else
+		return -1;
+	return (ssize_t)(V2_FIXED + body);
+}
+
+/*
+ * Judges the first len bytes of a connection: the header's length once it
+ * is complete and valid, 0 while more bytes are needed, -1 when it is not
+ * a valid PROXY header.
+ */
+ssize_t
+proxy_parse(const uint8_t *buf, size_t len, struct proxy_hdr *ph)
+{
+	size_t	 n;
+
+	memset(ph, 0, sizeof(*ph));
+	if (len == 0)
+		return 0;
+	if (buf[0] == 'P') {
+		n = len < 6 ? len : 6;
+		if (memcmp(buf, "PROXY ", n) != 0)
+			return -1;
+		return parse_v1(buf, len, ph);
+	}
+	n = len < sizeof(v2_sig) ? len : sizeof(v2_sig);
+	if (memcmp(buf, v2_sig, n) != 0)
+		return -1;
+	return parse_v2(buf, len, ph);
+}
+
+/* How many bytes to read next: exactly up to the header's end, no further. */
+static size_t
+proxy_next(const uint8_t *buf, size_t len)
+{
+	if (len == 0 || buf[0] == 'P')
+		return 1;	/* v1 ends at a newline we cannot see ahead */
+	if (len < V2_FIXED)
+		return V2_FIXED - len;
+	return V2_FIXED + ((size_t)buf[14] << 8 | buf[15]) - len;
+}
+
+/*
+ * Reads the header from fd within `seconds`.  Returns 0 with ph filled in,
+ * or -1 with a reason for the log.
+ */
+int
+proxy_read(int fd, int seconds, struct proxy_hdr *ph, const char **why)
+{
+	static uint8_t	 buf[V2_FIXED + V2_BODY_MAX];
+	int64_t		 deadline = mono_ms() + (int64_t)seconds * 1000;
+	size_t		 len = 0, want;
+	ssize_t		 n, done;
+
+	while ((done = proxy_parse(buf, len, ph)) == 0) {
+		want = proxy_next(buf, len);
+		if (want == 0 || len + want > sizeof(buf))
+			break;
+		n = deadline_read(fd, buf + len, want, deadline);
+		if (n <= 0) {
+			*why = n == 0 ? "connection closed" : errno == ETIMEDOUT ?
+			    "timed out" : strerror(errno);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	if (done <= 0) {
+		*why = "malformed header";
+		return -1;
+	}
+	return 0;
+}
