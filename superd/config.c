@@ -2236,6 +2236,11 @@ inetd_entry(struct inetd_file *ifl, struct inetd_ent *ie)
 	const char	*addr = ie->ie_addr != NULL ? ie->ie_addr : ifl->if_addr;
 	int		 skip[NKEYS];
 
+	if (!valid_name(ie->ie_name)) {
+		problem(ld, &ifl->if_at, "name \"%s\": want 1 to %d of "
+		    "A-Z a-z 0-9 . _ -", ie->ie_name, SUPERD_NAME_MAX);
+		return;
+	}
 	if (main_has(ld, ie->ie_name, ie->ie_proto))
 		return;		/* superd.conf wins */
 	build_init(&b, ld, &ifl->if_at);
@@ -2243,11 +2248,7 @@ inetd_entry(struct inetd_file *ifl, struct inetd_ent *ie)
 	inetd_skip(ie, addr, skip);
 	build_apply(&b, NULL, skip);
 	b.b_name_at = ifl->if_at;
-	if (!valid_name(ie->ie_name))
-		problem(ld, &b.b_at, "name \"%s\": want 1 to %d of "
-		    "A-Z a-z 0-9 . _ -", ie->ie_name, SUPERD_NAME_MAX);
-	else
-		sc->sc_name = xstrdup(ie->ie_name);
+	sc->sc_name = xstrdup(ie->ie_name);
 	sc->sc_proto = ie->ie_proto;
 	sc->sc_wait = ie->ie_wait;
 	b.b_wait_set = 1;

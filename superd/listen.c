@@ -270,3 +270,13 @@ listener_head_same(struct listener *ls)
 		return 0;
 	return now == ls->ls_head;
 }
+
+/* Throws away the first queued datagram (its instance could not start). */
+void
+listener_drop_head(struct listener *ls)
+{
+	char	 byte;
+
+	(void)recv(ls->ls_fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
+	ls->ls_head_valid = 0;
+}

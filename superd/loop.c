@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -136,6 +137,7 @@ serve_connection(struct service *sv, int fd)
 	struct peer		 pe;
 	char			 from[96];
 	pid_t			 pid;
+	int			 failed;
 
 	if (peer_fill(&pe, fd, sc->sc_proto) == -1) {
 		close(fd);	/* gone before we looked: nothing to serve */
@@ -162,7 +164,7 @@ serve_connection(struct service *sv, int fd)
 	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
-	} else if ((pid = spawn_instance(sv, fd, &pe)) == -1) {
+	} else if ((pid = spawn_instance(sv, fd, &pe, &failed)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM)
 			service_pause(sv, "cannot fork");
 	} else {
@@ -172,6 +174,35 @@ serve_connection(struct service *sv, int fd)
 			log_warn("%s: child table", sc->sc_name);
 	}
 	close(fd);
+}
+
+static int	reserve_fd = -1;	/* spent to shed a client on EMFILE */
+
+/*
+ * Out of descriptors: the client at the head of the backlog would wake us
+ * again and again.  Spend the reserve descriptor to take it and close it
+ * at once, then rest the service a moment.
+ */
+static void
+shed_client(struct service *sv, struct listener *ls)
+{
+	int	 fd;
+
+	if (reserve_fd != -1) {
+		close(reserve_fd);
+		reserve_fd = -1;
+		if ((fd = accept4(ls->ls_fd, NULL, NULL, SOCK_CLOEXEC)) != -1)
+			close(fd);
+	}
+	service_pause(sv, "out of descriptors");
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void
+loop_reserve_fd(void)
+{
+	if (reserve_fd == -1)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 static void
@@ -186,9 +217,10 @@ accept_clients(struct service *sv, struct listener *ls)
 			return;
 		fd = accept4(ls->ls_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM)
-				service_pause(sv, "out of descriptors");
+			if (errno == EMFILE || errno == ENFILE)
+				shed_client(sv, ls);
+			else if (errno == ENOBUFS || errno == ENOMEM)
+				service_pause(sv, "out of memory");
 			else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != ECONNABORTED && errno != EPROTO &&
 			    errno != EINTR)
@@ -210,15 +242,19 @@ lend_listener(struct service *sv, struct listener *ls)
 {
 	char	 from[96] = "-";
 	pid_t	 pid;
+	int	 failed;
 
 	if (sv->sv_conf->sc_proto == PROTO_UDP &&
 	    listener_head_peek(ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all */
-	if ((pid = spawn_instance(sv, ls->ls_fd, NULL)) == -1) {
+	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM)
 			service_pause(sv, "cannot fork");
 		return;
 	}
+	/* Its program never ran: the datagram would only wake us again. */
+	if (failed && sv->sv_conf->sc_proto == PROTO_UDP)
+		listener_drop_head(ls);
 	policy_rate_take(sv);
 	ls->ls_head_at = mono_ms();
 	log_start(sv, pid, from);
@@ -303,6 +339,7 @@ loop_run(void)
 	int64_t		 now, next;
 	int		 rc;
 
+	loop_reserve_fd();
 	for (;;) {
 		if (signals_take(SIG_STOP))
 			return;

@@ -317,11 +317,12 @@ stderr_pipe(struct service *sv)
 
 /*
  * Starts one instance on fd (a connection, or the listener in wait mode).
- * Returns its pid, or -1 when it could not be started (the failure is
- * logged; errno EAGAIN/ENOMEM tells the caller fork itself failed).
+ * Returns its pid, or -1 when fork failed (errno says why).  A child that
+ * failed before exec has its pid returned too, since it still has to be
+ * reaped, and *failed set; the failure is logged here.
  */
 pid_t
-spawn_instance(struct service *sv, int fd, const struct peer *pe)
+spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct report		 rp;
@@ -331,6 +332,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe)
 	pid_t			 pid;
 	ssize_t			 n;
 
+	*failed = 0;
 	if (sc->sc_stderr == STDERR_LOG && (errfd = stderr_pipe(sv)) == -1) {
 		log_warn("%s: cannot make the stderr pipe", sc->sc_name);
 		return -1;
@@ -363,11 +365,9 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe)
 		n = read(rep[0], &rp, sizeof(rp));
 	while (n == -1 && errno == EINTR);
 	close(rep[0]);
-	if (n == sizeof(rp)) {
+	*failed = n == sizeof(rp);
+	if (*failed)
 		log_spawn_failure(sc, &rp);
-		errno = 0;
-		return pid;	/* it exits at once; reaped like any child */
-	}
 	return pid;
 }
 

@@ -272,6 +272,7 @@ int		 listener_same(const struct svc_conf *, const struct bindaddr *,
 		    const struct svc_conf *, const struct bindaddr *);
 int		 listener_head_peek(struct listener *, char *, size_t);
 int		 listener_head_same(struct listener *);
+void		 listener_drop_head(struct listener *);
 
 /* servtab.c */
 struct lkey {
@@ -310,7 +311,7 @@ void		 loop_run(void);
 int64_t		 mono_ms(void);
 
 /* spawn.c */
-pid_t		 spawn_instance(struct service *, int, const struct peer *);
+pid_t		 spawn_instance(struct service *, int, const struct peer *, int *);
 void		 spawn_drain_stderr(struct service *, int);
 void		 spawn_close_stderr(struct service *);
 

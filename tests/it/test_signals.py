@@ -6,7 +6,7 @@ import signal
 import socket
 import time
 
-from harness import (check, connect, limit, pid_alive, read_line,
+from harness import (Fail, check, connect, limit, pid_alive, read_line,
                      read_until_eof, service, tag, talk, wait_for)
 
 
@@ -72,6 +72,19 @@ def test_sigusr1_logs_one_line_per_service(t):
     check(talk(sd.port("usr1beta")) == b"b\n", "service broken by SIGUSR1")
 
 
+def wait_reaped(sd, what, timeout=5.0):
+    """Wait until superd has no children left; name the zombies if not."""
+    deadline = time.monotonic() + timeout
+    while sd.children():
+        if time.monotonic() >= deadline:
+            kids = sd.children()
+            zombies = [pid for pid, st in kids if st == "Z"]
+            raise Fail("%s: superd still has %d children, %d of them zombies "
+                       "(%s), %.0f s later" % (what, len(kids), len(zombies),
+                                               zombies[:5], timeout))
+        time.sleep(0.02)
+
+
 @limit(40)
 def test_no_zombies_or_fd_leak_after_300_connections(t):
     sd = t.start([service("quick", server="/bin/true")])
@@ -79,26 +92,16 @@ def test_no_zombies_or_fd_leak_after_300_connections(t):
     # Warm up first: a first spawn may open lasting descriptors (such as a
     # service's stderr pipe); only growth after that is a leak.
     check(talk(port) == b"", "/bin/true sent data")
-    wait_for(lambda: not sd.children(), 5, "the first instance reaped")
+    wait_reaped(sd, "after the first connection")
     fds_before = sd.fd_count()
     mark = sd.mark()
-    for i in range(300):
+    for _ in range(300):
         s = connect(port)
         try:
             read_until_eof(s)
         finally:
             s.close()
-
-    def no_children():
-        kids = sd.children()
-        return True if not kids else None
-    try:
-        wait_for(no_children, 5, "every instance reaped")
-    except Exception:
-        zombies = [pid for pid, st in sd.children() if st == "Z"]
-        check(not zombies, "%d zombie children of superd remain: %s"
-              % (len(zombies), zombies[:10]))
-        raise
+    wait_reaped(sd, "after 300 connections")
     exits = len(re.findall(tag("quick") + r".*\bexit pid=\d+ status=0",
                            sd.log()[mark:]))
     check(exits == 300, "%d exit lines logged for 300 instances" % exits)
