@@ -93,11 +93,9 @@ struct build {
 	int		 b_prog_set;	/* server or builtin given */
 	int		 b_path_set;
 	struct where	 b_name_at;
-	struct where	 b_port_at;
 	const char     **b_addrs;	/* NULL: "*" */
 	size_t		 b_naddrs;
 	struct where	 b_addr_at;
-	int		 b_addr_own;
 	int		 b_family;	/* inetd tcp4/tcp6: only this family */
 	const char	*b_user;
 	struct where	 b_user_at;
@@ -310,7 +308,9 @@ problems_flush(struct loader *ld, struct conf_errors *errs)
 	size_t	 i, j;
 	int	 dup;
 
-	qsort(ld->ld_probs, ld->ld_nprobs, sizeof(*ld->ld_probs), problem_cmp);
+	if (ld->ld_nprobs > 1)
+		qsort(ld->ld_probs, ld->ld_nprobs, sizeof(*ld->ld_probs),
+		    problem_cmp);
 	for (i = 0; i < ld->ld_nprobs; i++) {
 		dup = 0;
 		for (j = 0; j < i && !dup; j++)
@@ -1005,7 +1005,6 @@ key_port(struct build *b, const config_setting_t *s)
 
 	if (b->b_sc->sc_proto == PROTO_UNIX)
 		return not_for(b, s, "unix services");
-	b->b_port_at = where_of(b->b_ld, s);
 	b->b_port_set = 1;
 	proto = proto_name(b->b_sc->sc_proto);
 	if (is_int(s)) {
@@ -1041,7 +1040,6 @@ key_address(struct build *b, const config_setting_t *s)
 	if (b->b_sc->sc_proto == PROTO_UNIX)
 		return not_for(b, s, "unix services");
 	b->b_addr_at = where_of(b->b_ld, s);
-	b->b_addr_own = b->b_own;
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		b->b_addrs = xcalloc(2, sizeof(*b->b_addrs));
 		b->b_addrs[0] = config_setting_get_string(s);
@@ -2144,7 +2142,8 @@ include_load(struct loader *ld)
 			free(path);
 	}
 	closedir(dp);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		if ((cf = cfile_load(ld, names[i], (int)i + 1)) != NULL)
 			top_load(ld, cf, 0);
@@ -2448,6 +2447,9 @@ svcs_clash(const struct svc_conf *a, const struct svc_conf *b,
 
 	if (a->sc_disabled || b->sc_disabled || a->sc_proto != b->sc_proto)
 		return 0;
+	if (a != b && a->sc_name != NULL && b->sc_name != NULL &&
+	    strcmp(a->sc_name, b->sc_name) == 0)
+		return 0;	/* reported as a duplicate name */
 	if (a->sc_proto == PROTO_UNIX)
 		return a != b && a->sc_path != NULL && b->sc_path != NULL &&
 		    strcmp(a->sc_path, b->sc_path) == 0;

@@ -1092,6 +1092,328 @@ START_TEST(test_errors_clear)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------
+ * inetd.conf: the line parser, and its entries as services.
+ */
+
+START_TEST(test_inetd_parse_line)
+{
+	struct inetd_ent	 ie;
+	char			 line[256], err[256];
+
+	snprintf(line, sizeof(line), "   # comment\n");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_NONE);
+	inetd_ent_clear(&ie);
+	snprintf(line, sizeof(line), " \t\r\n");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_NONE);
+	inetd_ent_clear(&ie);
+	snprintf(line, sizeof(line), "#<off># echo stream tcp nowait root "
+	    "internal");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_NONE);
+	inetd_ent_clear(&ie);
+
+	snprintf(line, sizeof(line), "[::1]:finger\tstream\ttcp6\tnowait.20\t"
+	    "alice:staff\t/usr/sbin/in.fingerd\tin.fingerd -w\r\n");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_ENTRY);
+	ck_assert_str_eq(ie.ie_addr, "::1");
+	ck_assert_str_eq(ie.ie_name, "finger");
+	ck_assert_int_eq(ie.ie_proto, PROTO_TCP);
+	ck_assert_int_eq(ie.ie_family, AF_INET6);
+	ck_assert_int_eq(ie.ie_wait, 0);
+	ck_assert_int_eq(ie.ie_max, 20);
+	ck_assert_str_eq(ie.ie_user, "alice");
+	ck_assert_str_eq(ie.ie_group, "staff");
+	ck_assert_str_eq(ie.ie_program, "/usr/sbin/in.fingerd");
+	ck_assert_int_eq(ie.ie_argc, 2);
+	ck_assert_str_eq(ie.ie_argv[0], "in.fingerd");
+	ck_assert_str_eq(ie.ie_argv[1], "-w");
+	ck_assert_ptr_null(ie.ie_argv[2]);
+	inetd_ent_clear(&ie);
+
+	snprintf(line, sizeof(line), "time dgram udp4 wait bob.wheel internal");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_ENTRY);
+	ck_assert_ptr_null(ie.ie_addr);
+	ck_assert_int_eq(ie.ie_proto, PROTO_UDP);
+	ck_assert_int_eq(ie.ie_family, AF_INET);
+	ck_assert_int_eq(ie.ie_wait, 1);
+	ck_assert_int_eq(ie.ie_max, 0);
+	ck_assert_str_eq(ie.ie_user, "bob");
+	ck_assert_str_eq(ie.ie_group, "wheel");
+	ck_assert_ptr_null(ie.ie_program);
+	ck_assert_int_eq(ie.ie_argc, 0);
+	inetd_ent_clear(&ie);
+
+	snprintf(line, sizeof(line), "tcpmux/+lister stream tcp nowait root "
+	    "/bin/ls");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_ENTRY);
+	ck_assert_str_eq(ie.ie_name, "lister");
+	ck_assert_int_eq(ie.ie_tcpmux, 1);
+	ck_assert_ptr_null(ie.ie_group);
+	ck_assert_int_eq(ie.ie_argc, 0);
+	inetd_ent_clear(&ie);
+
+	snprintf(line, sizeof(line), "127.0.0.1:\n");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_ADDR);
+	ck_assert_str_eq(ie.ie_addr, "127.0.0.1");
+	inetd_ent_clear(&ie);
+
+	snprintf(line, sizeof(line), "echo stream tcp nowait root");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "5 fields, want at least 6: service socket-type "
+	    "protocol wait/nowait user program ...");
+	inetd_ent_clear(&ie);
+	snprintf(line, sizeof(line), "echo stream tcp nowait.x root internal");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"nowait.x\": the maximum must be a positive "
+	    "number");
+	inetd_ent_clear(&ie);
+	snprintf(line, sizeof(line), "echo stream tcp nowait :wheel internal");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "empty user or group");
+	inetd_ent_clear(&ie);
+	snprintf(line, sizeof(line), "echo stream rpc/tcp nowait root internal");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)), -1);
+	inetd_ent_clear(&ie);
+}
+END_TEST
+
+/* The invoking user and its primary group: valid as root or not. */
+static void
+me_and_group(char *user, size_t ulen, char *group, size_t glen)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	pw = getpwuid(geteuid());
+	ck_assert_ptr_nonnull(pw);
+	snprintf(user, ulen, "%s", pw->pw_name);
+	gr = getgrgid(geteuid() == 0 ? pw->pw_gid : getegid());
+	ck_assert_ptr_nonnull(gr);
+	snprintf(group, glen, "%s", gr->gr_name);
+}
+
+/* The inetd.conf of a test: @U@ is the invoking user, @G@ its group. */
+static void
+write_inetd(const char *tmpl)
+{
+	char		 user[256], group[256], text[4096];
+	const char	*p;
+	size_t		 n = 0, len;
+
+	me_and_group(user, sizeof(user), group, sizeof(group));
+	for (p = tmpl; *p != '\0'; ) {
+		if (strncmp(p, "@U@", 3) == 0 || strncmp(p, "@G@", 3) == 0) {
+			len = strlen(p[1] == 'U' ? user : group);
+			ck_assert_uint_lt(n + len, sizeof(text));
+			memcpy(text + n, p[1] == 'U' ? user : group, len);
+			n += len;
+			p += 3;
+		} else {
+			ck_assert_uint_lt(n + 1, sizeof(text));
+			text[n++] = *p++;
+		}
+	}
+	write_file("data/inetd.conf", text, n);
+}
+
+static const char inetd_good[] =
+    "# a classic inetd.conf\n"
+    "\n"
+    "   # indented comment\n"
+    "#<off># discard\tstream\ttcp\tnowait\troot\tinternal\n"
+    "daytime\tstream\ttcp\tnowait\t@U@\tinternal\n"
+    "daytime\tdgram\tudp\twait\t@U@\tinternal\n"
+    "finger\tstream\ttcp6\tnowait.20\t@U@\t/bin/echo\techo\t-n\tfinger\n"
+    "127.0.0.1:echo\tstream\ttcp4\tnowait\t@U@:@G@\t/bin/cat\n"
+    "time\tdgram\tudp\twait\t@U@.@G@\tinternal\n"
+    "tcpmux/+lister\tstream\ttcp\tnowait\t@U@\t/bin/ls\tls\t-l\n"
+    "127.0.0.3:\n"
+    "chargen stream tcp nowait @U@ internal\n"
+    "*:\n"
+    "discard stream tcp nowait @U@ internal\n";
+
+START_TEST(test_inetd)
+{
+	struct conf	*cf;
+	struct svc_conf	*sc;
+	char		 buf[INET6_ADDRSTRLEN];
+
+	write_inetd(inetd_good);
+	cf = load_ok("data/good-inetd.conf");
+	ck_assert_str_eq(cf->cf_inetd_conf, "data/inetd.conf");
+	ck_assert_uint_eq(cf->cf_nsvcs, 8);
+	ck_assert_uint_eq(config_enabled(cf), 8);
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, 0);
+
+	/* superd.conf wins over the inetd.conf line of the same name */
+	sc = svc(cf, "daytime", PROTO_TCP);
+	ck_assert_str_eq(sc->sc_file, "data/good-inetd.conf");
+	ck_assert_str_eq(sc->sc_server, "/bin/cat");
+
+	sc = svc(cf, "daytime", PROTO_UDP);
+	ck_assert_str_eq(sc->sc_file, "data/inetd.conf");
+	ck_assert_int_eq(sc->sc_line, 6);
+	ck_assert_int_eq(sc->sc_builtin, BUILTIN_DAYTIME);
+	ck_assert_int_eq(sc->sc_wait, 1);
+	ck_assert_int_eq(sc->sc_port, 13);
+	ck_assert_int_eq(sc->sc_stderr, STDERR_SOCKET);
+	ck_assert_int_eq(sc->sc_instances, 9);	/* the superd block's */
+	ck_assert_uint_eq(sc->sc_nbinds, 1);
+	ck_assert_int_eq(sc->sc_binds[0].ba_wildcard, 1);
+	ck_assert_uint_eq(sc->sc_uid, geteuid());
+
+	sc = svc(cf, "finger", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_line, 7);
+	ck_assert_int_eq(sc->sc_port, 79);
+	ck_assert_int_eq(sc->sc_wait, 0);
+	ck_assert_int_eq(sc->sc_instances, 20);
+	ck_assert_str_eq(sc->sc_server, "/bin/echo");
+	ck_assert_str_eq(sc->sc_argv[0], "echo");
+	ck_assert_str_eq(sc->sc_argv[1], "-n");
+	ck_assert_str_eq(sc->sc_argv[2], "finger");
+	ck_assert_ptr_null(sc->sc_argv[3]);
+	ck_assert_uint_eq(sc->sc_nbinds, 1);
+	if (can_inet6()) {
+		ck_assert_int_eq(sc->sc_binds[0].ba_addr.ss_family, AF_INET6);
+		ck_assert_int_eq(sc->sc_binds[0].ba_wildcard, 0);
+		ck_assert_str_eq(bind_addr(&sc->sc_binds[0], buf, sizeof(buf)),
+		    "::");
+	}
+
+	sc = svc(cf, "echo", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_port, 7);
+	ck_assert_str_eq(sc->sc_argv[0], "cat");	/* no argv0 on the line */
+	ck_assert_ptr_null(sc->sc_argv[1]);
+	ck_assert_uint_eq(sc->sc_nbinds, 1);
+	ck_assert_str_eq(bind_addr(&sc->sc_binds[0], buf, sizeof(buf)),
+	    "127.0.0.1");
+	ck_assert_int_eq(bind_port(&sc->sc_binds[0]), 7);
+
+	sc = svc(cf, "time", PROTO_UDP);
+	ck_assert_int_eq(sc->sc_builtin, BUILTIN_TIME);
+	ck_assert_int_eq(sc->sc_port, 37);
+
+	sc = svc(cf, "lister", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_tcpmux, 1);
+	ck_assert_int_eq(sc->sc_port, -1);
+	ck_assert_uint_eq(sc->sc_nbinds, 0);
+	ck_assert_str_eq(sc->sc_argv[0], "ls");
+	ck_assert_str_eq(sc->sc_argv[1], "-l");
+
+	/* "host:" sets the address of the lines after it; "*:" resets it */
+	sc = svc(cf, "chargen", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_port, 19);
+	ck_assert_str_eq(bind_addr(&sc->sc_binds[0], buf, sizeof(buf)),
+	    "127.0.0.3");
+	sc = svc(cf, "discard", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_binds[0].ba_wildcard, 1);
+	config_free(cf);
+}
+END_TEST
+
+/* Settings a line does not carry come from the superd block. */
+START_TEST(test_inetd_defaults)
+{
+	struct conf	*cf;
+	struct svc_conf	*sc;
+	char		 buf[INET6_ADDRSTRLEN];
+
+	write_inetd("daytime stream tcp nowait @U@ internal\n"
+	    "time stream tcp6 nowait @U@ internal\n");
+	cf = load_ok("data/good-inetd-stderr.conf");
+	sc = svc(cf, "daytime", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_stderr, STDERR_NULL);
+	ck_assert_int_eq(sc->sc_instances, 128);
+	ck_assert_str_eq(bind_addr(&sc->sc_binds[0], buf, sizeof(buf)),
+	    "127.0.0.2");
+	/* tcp6 without an address: every IPv6 address, not the default */
+	sc = svc(cf, "time", PROTO_TCP);
+	if (can_inet6())
+		ck_assert_str_eq(bind_addr(&sc->sc_binds[0], buf, sizeof(buf)),
+		    "::");
+	config_free(cf);
+}
+END_TEST
+
+START_TEST(test_inetd_missing)
+{
+	struct conf	*cf;
+
+	cf = load_ok("data/good-inetd-missing.conf");
+	ck_assert_uint_eq(cf->cf_nsvcs, 1);
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, 1);
+	ck_assert_str_eq(cf->cf_warnings.ce_msg[0], "data/no-such-inetd.conf: "
+	    "No such file or directory (inetd_conf skipped)");
+	config_free(cf);
+}
+END_TEST
+
+START_TEST(test_inetd_errors)
+{
+	static const char *const want[] = {
+		"data/inetd.conf:1: 2 fields, want at least 6: service "
+		    "socket-type protocol wait/nowait user program ...",
+		"data/inetd.conf:2: socket type \"raw\": want stream or dgram",
+		"data/inetd.conf:3: socket type stream does not go with "
+		    "protocol udp",
+		"data/inetd.conf:4: \"sometimes\": want wait or nowait",
+		"data/inetd.conf:5: \"nowait.0\": the maximum must be a "
+		    "positive number",
+		"data/inetd.conf:6: no internal service \"nosuch-internal\" "
+		    "(want echo, discard, chargen, daytime, time or tcpmux)",
+		"data/inetd.conf:6: service \"nosuch-internal\" is not a tcp "
+		    "service in /etc/services",
+		"data/inetd.conf:7: server \"bin/cat\" is not an absolute path",
+		"data/inetd.conf:8: service \"no-such-service-superd\" is not "
+		    "a tcp service in /etc/services",
+		"data/inetd.conf:9: protocol \"sctp\": want tcp, udp, tcp4, "
+		    "udp4, tcp6 or udp6",
+		"data/inetd.conf:10: unknown user \"no-such-user-superd\"",
+		"data/inetd.conf:11: name \"bad!name\": want 1 to 64 of "
+		    "A-Z a-z 0-9 . _ -",
+		"data/inetd.conf:13: duplicate service name \"chargen\" "
+		    "(first at data/inetd.conf:12)",
+		NULL };
+
+	write_inetd("broken-line stream\n"
+	    "x\traw\ttcp\tnowait\t@U@\tinternal\n"
+	    "x\tstream\tudp\tnowait\t@U@\tinternal\n"
+	    "x\tstream\ttcp\tsometimes\t@U@\tinternal\n"
+	    "x\tstream\ttcp\tnowait.0\t@U@\tinternal\n"
+	    "nosuch-internal\tstream\ttcp\tnowait\t@U@\tinternal\n"
+	    "echo\tstream\ttcp\tnowait\t@U@\tbin/cat\tcat\n"
+	    "no-such-service-superd\tstream\ttcp\tnowait\t@U@\t/bin/cat\n"
+	    "echo\tstream\tsctp\tnowait\t@U@\tinternal\n"
+	    "discard\tstream\ttcp\tnowait\tno-such-user-superd\tinternal\n"
+	    "bad!name\tstream\ttcp\tnowait\t@U@\tinternal\n"
+	    "chargen\tstream\ttcp\tnowait\t@U@\tinternal\n"
+	    "chargen\tstream\ttcp6\tnowait\t@U@\tinternal\n");
+	expect_errors("data/good-inetd.conf", want);
+}
+END_TEST
+
+START_TEST(test_inetd_root_mode)
+{
+	static const char *const want[] = {
+		"data/inetd.conf: mode 0666 is writable by group or others",
+		NULL };
+
+	write_inetd("time dgram udp wait @U@ internal\n");
+	ck_assert_int_eq(chmod("data/inetd.conf", 0666), 0);
+	if (geteuid() == 0)
+		expect_errors("data/good-inetd.conf", want);
+	else
+		config_free(load_ok("data/good-inetd.conf"));
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1144,6 +1466,16 @@ config_suite(void)
 	tcase_add_test(tc, test_identity_other_user);
 	tcase_add_test(tc, test_identity_unknown);
 	tcase_add_test(tc, test_root_file_modes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("inetd");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_inetd_parse_line);
+	tcase_add_test(tc, test_inetd);
+	tcase_add_test(tc, test_inetd_defaults);
+	tcase_add_test(tc, test_inetd_missing);
+	tcase_add_test(tc, test_inetd_errors);
+	tcase_add_test(tc, test_inetd_root_mode);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
