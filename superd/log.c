@@ -130,3 +130,13 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(3);
 }
+
+/* What a configuration carries that is worth saying but is no error. */
+void
+log_conf_warnings(const struct conf *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->cf_warnings.ce_count; i++)
+		log_warnx("%s", conf->cf_warnings.ce_msg[i]);
+}

@@ -325,6 +325,7 @@ reload(void)
 	config_errors_clear(&errs);
 	log_facility(nc->cf_facility);
 	log_info("reloading %s", nc->cf_file);
+	log_conf_warnings(nc);
 	if (servtab_apply(nc) == -1)
 		log_warn("reload");
 	notify("READY=1\nSTATUS=running");

@@ -245,6 +245,7 @@ main(int argc, char **argv)
 	}
 	servtab_set_ports(op.op_ports);
 	log_info("starting superd %s", SUPERD_VERSION);
+	log_conf_warnings(conf);
 	if (servtab_apply(conf) == -1) {
 		log_warn("cannot start services");
 		return EXIT_START;
