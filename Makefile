@@ -115,8 +115,11 @@ check-man:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/superd.d
 	install -m 755 superd/superd $(DESTDIR)$(SBINDIR)/superd
+	@# An existing configuration is the administrator's: never replaced.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/superd.conf ] || \
+		install -m 644 etc/superd.conf $(DESTDIR)$(SYSCONFDIR)/superd.conf
 	for s in $(SERVICES); do install -m 755 $$s $(DESTDIR)$(LIBDIR)/; done
 	for m in $(MANPAGES); do \
 		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
@@ -124,3 +127,4 @@ install: all
 
 clean:
 	rm -rf $(BUILD) superd/superd $(SERVICES)
+-include packaging/deb.mk

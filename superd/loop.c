@@ -63,10 +63,7 @@ service_open_now(struct service *sv, int64_t now, int64_t *next)
 			*next = sv->sv_paused_until;
 		return 0;
 	}
-	if (sv->sv_paused_until != 0) {
-		sv->sv_paused_until = 0;
-		sv->sv_pause_logged = 0;
-	}
+	sv->sv_paused_until = 0;
 	if (service_at_limit(sv))
 		return 0;
 	return policy_rate_ready(sv, now, next);
@@ -80,7 +77,8 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 
 	svs = servtab_services(&n);
 	for (i = 0; i < n; i++) {
-		fdset_add(fs, svs[i]->sv_errpipe[0]);
+		if (spawn_stderr_ready(svs[i], now, next))
+			fdset_add(fs, svs[i]->sv_errpipe[0]);
 		if (!service_open_now(svs[i], now, next))
 			continue;
 		for (j = 0; j < svs[i]->sv_nls; j++)
@@ -89,7 +87,8 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 	}
 	svs = servtab_retired(&n);
 	for (i = 0; i < n; i++)
-		fdset_add(fs, svs[i]->sv_errpipe[0]);
+		if (spawn_stderr_ready(svs[i], now, next))
+			fdset_add(fs, svs[i]->sv_errpipe[0]);
 }
 
 /* Out of descriptors or processes: rest a moment instead of spinning. */
@@ -168,6 +167,7 @@ serve_connection(struct service *sv, int fd)
 		if (errno == EAGAIN || errno == ENOMEM)
 			service_pause(sv, "cannot fork");
 	} else {
+		sv->sv_pause_logged = 0;	/* the shortage, if any, is over */
 		policy_rate_take(sv);
 		log_start(sv, pid, from);
 		if (child_add(sv, NULL, pid, pe.pe_remote_ip) == -1)

@@ -33,6 +33,7 @@
 #endif
 
 #define ERRLINE_MAX	1024
+#define ERRLINES_PER_S	100	/* stderr lines logged per service per second */
 #define PROXY_SECONDS	5	/* to send a PROXY header */
 
 enum stage {
@@ -371,9 +372,40 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
 	return pid;
 }
 
+/*
+ * Whether the service's stderr pipe may be read now.  Past its budget of
+ * lines for this second it is left alone: a flooding instance then waits
+ * on its own full pipe while superd and the log stay calm.
+ */
+int
+spawn_stderr_ready(struct service *sv, int64_t now, int64_t *next)
+{
+	if (sv->sv_errpipe[0] == -1)
+		return 0;
+	if (now - sv->sv_errwindow >= 1000) {
+		if (sv->sv_errdropped > 0)
+			log_warnx("%s: stderr: %lu lines not logged (over %d a "
+			    "second)", sv->sv_conf->sc_name, sv->sv_errdropped,
+			    ERRLINES_PER_S);
+		sv->sv_errwindow = now;
+		sv->sv_errlines = 0;
+		sv->sv_errdropped = 0;
+	}
+	if (sv->sv_errlines < ERRLINES_PER_S)
+		return 1;
+	if (*next == 0 || sv->sv_errwindow + 1000 < *next)
+		*next = sv->sv_errwindow + 1000;
+	return 0;
+}
+
 static void
 stderr_line(struct service *sv, const char *line, size_t len)
 {
+	if (sv->sv_errlines >= ERRLINES_PER_S) {
+		sv->sv_errdropped++;
+		return;
+	}
+	sv->sv_errlines++;
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	log_info("%s: stderr: %.*s", sv->sv_conf->sc_name, (int)len, line);
@@ -391,13 +423,14 @@ spawn_drain_stderr(struct service *sv, int all)
 	ssize_t	 n;
 	size_t	 i, start;
 	int	 turns = all ? 1024 : 4;
+	int64_t	 next = 0;
 
 	if (sv->sv_errpipe[0] == -1)
 		return;
 	if (sv->sv_errbuf == NULL &&
 	    (sv->sv_errbuf = malloc(ERRLINE_MAX)) == NULL)
 		return;
-	while (turns-- > 0 &&
+	while (turns-- > 0 && (all || spawn_stderr_ready(sv, mono_ms(), &next)) &&
 	    (n = read(sv->sv_errpipe[0], buf, sizeof(buf))) > 0) {
 		for (i = 0, start = 0; i < (size_t)n; i++) {
 			if (buf[i] != '\n' && sv->sv_errlen + (i - start) <

@@ -208,6 +208,9 @@ struct service {
 	int			 sv_errpipe[2];	/* stderr = log; -1 when none */
 	char			*sv_errbuf;	/* partial stderr line */
 	size_t			 sv_errlen;
+	int64_t			 sv_errwindow;	/* start of this second's budget */
+	unsigned		 sv_errlines;	/* stderr lines logged in it */
+	unsigned long		 sv_errdropped;	/* lines over the budget */
 	int			 sv_retired;
 };
 
@@ -315,6 +318,7 @@ int64_t		 mono_ms(void);
 pid_t		 spawn_instance(struct service *, int, const struct peer *, int *);
 void		 spawn_drain_stderr(struct service *, int);
 void		 spawn_close_stderr(struct service *);
+int		 spawn_stderr_ready(struct service *, int64_t, int64_t *);
 
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,
