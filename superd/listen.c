@@ -1,8 +1,8 @@
 /*
  * listen.c - opening and closing one listening socket.
  *
- * Every socket is non-blocking and close-on-exec; a wait service's child
- * gets its listener through dup2, which clears close-on-exec on the copy.
+ * Every socket is close-on-exec, and non-blocking unless a wait service's
+ * program gets it (through dup2, which clears close-on-exec on the copy).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,6 +45,17 @@ listener_where(const struct listener *ls, char *buf, size_t size)
 }
 
 /*
+ * A wait service's program gets the listener itself and expects blocking
+ * reads, and the flag would be shared with superd's descriptor: such a
+ * listener stays blocking and superd only ever uses it with MSG_DONTWAIT.
+ */
+static int
+sock_flags(const struct svc_conf *sc)
+{
+	return SOCK_CLOEXEC | (sc->sc_wait ? 0 : SOCK_NONBLOCK);
+}
+
+/*
  * A path that is already a socket nobody answers on is a leftover of an
  * earlier run and may go; anything else at the path stays untouched.
  */
@@ -84,7 +95,7 @@ open_unix(struct listener *ls)
 
 	if (unix_clear_path(sc->sc_path) == -1)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | sock_flags(sc), 0);
 	if (fd == -1)
 		return -1;
 	memset(&sun, 0, sizeof(sun));
@@ -122,7 +133,7 @@ open_inet(struct listener *ls)
 	int			 type = sc->sc_proto == PROTO_UDP ? SOCK_DGRAM :
 				     SOCK_STREAM;
 
-	fd = socket(ba->ba_addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ba->ba_addr.ss_family, type | sock_flags(sc), 0);
 	if (fd == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)

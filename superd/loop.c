@@ -248,8 +248,9 @@ lend_listener(struct service *sv, struct listener *ls)
 	    listener_head_peek(ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all */
 	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed)) == -1) {
-		if (errno == EAGAIN || errno == ENOMEM)
-			service_pause(sv, "cannot fork");
+		/* The client stays queued: rest rather than wake on it again. */
+		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
+		    "cannot fork" : "cannot start an instance");
 		return;
 	}
 	/* Its program never ran: the datagram would only wake us again. */

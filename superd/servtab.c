@@ -134,6 +134,7 @@ service_free(struct service *sv)
 	}
 	spawn_close_stderr(sv);
 	policy_source_free(sv->sv_sources);
+	ident_clear(&sv->sv_ident);
 	free(sv->sv_errbuf);
 	free(sv->sv_ls);
 	free(sv);

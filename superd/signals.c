@@ -47,9 +47,20 @@ signals_init(void)
 {
 	struct sigaction	 sa;
 	size_t			 i;
+	int			 signo;
 
 	if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
+	/*
+	 * Start from default dispositions (an ignored signal inherited from
+	 * whoever started superd would reach every program), so a child only
+	 * has to undo what superd itself sets below.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (signo = 1; signo < NSIG; signo++)
+		if (signo != SIGKILL && signo != SIGSTOP)
+			(void)sigaction(signo, &sa, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sigfillset(&sa.sa_mask);
 	sa.sa_handler = on_signal;
@@ -90,21 +101,23 @@ signals_take(int which)
 }
 
 /*
- * In a new child: default dispositions for every signal and an empty
- * mask, so the program starts as if from a fresh exec of init.
+ * In a new child, signals still blocked: default dispositions for what
+ * superd catches or ignores (everything else is default since
+ * signals_init), then an empty mask.  Only system calls: a vfork child
+ * runs this.
  */
 void
 signals_child_reset(void)
 {
 	struct sigaction	 sa;
 	sigset_t		 none;
-	int			 signo;
+	size_t			 i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (signo = 1; signo < NSIG; signo++)
-		(void)sigaction(signo, &sa, NULL);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		(void)sigaction(caught[i], &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }

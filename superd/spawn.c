@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +53,24 @@ static const char *const stage_names[] = {
 };
 
 struct report {
-	int	 rp_stage;
+	int	 rp_stage;	/* -1: no failure */
 	int	 rp_errno;
+};
+
+/*
+ * What the child needs, prepared by the parent: a vfork child may only
+ * make system calls, so nothing here is looked up or allocated there.
+ */
+struct spawn_ctx {
+	const struct svc_conf	*sx_sc;
+	const struct ident	*sx_id;
+	int			 sx_fd;		/* connection or wait listener */
+	int			 sx_errfd;	/* stderr pipe, or -1 */
+	int			 sx_nullfd;	/* /dev/null, stderr = null */
+	char			**sx_env;
+	int			 sx_rep;	/* fork: report pipe; -1 detached */
+	volatile struct report	*sx_shared;	/* vfork: the parent's report */
+	const struct peer	*sx_peer;
 };
 
 static const int limit_resource[LIMIT_COUNT] = {
@@ -96,37 +111,41 @@ close_from(int lowfd)
 		(void)close((int)fd);
 }
 
-static const struct svc_conf	*child_sc;	/* in a child: what it starts */
-
 static void
-log_spawn_failure(const struct svc_conf *sc, const struct report *rp)
+log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 {
-	const char	*what = rp->rp_stage >= 0 &&
-			    rp->rp_stage <= STAGE_EXEC ?
-			    stage_names[rp->rp_stage] : "?";
+	const char	*what = stage >= 0 && stage <= STAGE_EXEC ?
+			    stage_names[stage] : "?";
 
 	log_warnx("%s: cannot start %s: %s: %s", sc->sc_name,
 	    sc->sc_server != NULL ? sc->sc_server : "builtin", what,
-	    strerror(rp->rp_errno));
+	    strerror(err));
 }
 
-/* Reports to the parent, or logs itself once detached (rep == -1). */
+/*
+ * Tells the parent what failed: through shared memory (vfork), the
+ * report pipe (fork), or, once detached, the log itself.
+ */
 static void __attribute__((noreturn))
-child_fail(int rep, enum stage stage)
+child_fail(struct spawn_ctx *cx, enum stage stage)
 {
 	struct report	 rp = { stage, errno };
 
-	if (rep == -1)
-		log_spawn_failure(child_sc, &rp);
+	if (cx->sx_shared != NULL) {
+		cx->sx_shared->rp_stage = rp.rp_stage;
+		cx->sx_shared->rp_errno = rp.rp_errno;
+	} else if (cx->sx_rep != -1)
+		(void)!write(cx->sx_rep, &rp, sizeof(rp));
 	else
-		(void)!write(rep, &rp, sizeof(rp));
+		log_spawn_failure(cx->sx_sc, rp.rp_stage, rp.rp_errno);
 	_exit(rp.rp_errno == ENOENT ? 127 : 126);
 }
 
 static int
-child_fds(const struct svc_conf *sc, int fd, int errfd)
+child_fds(const struct spawn_ctx *cx)
 {
-	int	 on = 1;
+	const struct svc_conf	*sc = cx->sx_sc;
+	int			 on = 1, errfd = cx->sx_errfd, fd = cx->sx_fd;
 
 	if (sc->sc_proto == PROTO_TCP && !sc->sc_wait) {
 		if (sc->sc_keepalive && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE,
@@ -136,16 +155,12 @@ child_fds(const struct svc_conf *sc, int fd, int errfd)
 		    &on, sizeof(on)) == -1)
 			return -1;
 	}
-	if ((sc->sc_stderr == STDERR_NULL || errfd == -1) &&
-	    (errfd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
-		return -1;
 	if (sc->sc_stderr == STDERR_SOCKET)
 		errfd = fd;
+	else if (sc->sc_stderr == STDERR_NULL || errfd == -1)
+		errfd = cx->sx_nullfd;
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
 	    dup2(errfd, STDERR_FILENO) == -1)
-		return -1;
-	/* Wait mode hands over a non-blocking listener: programs expect blocking. */
-	if (fcntl(STDIN_FILENO, F_SETFL, 0) == -1)
 		return -1;
 	/* Whatever superd inherited from its own parent goes too. */
 	cloexec_from(3);
@@ -170,25 +185,19 @@ child_limits(const struct svc_conf *sc)
 
 /* Drops to the service's identity; never leaves the child root by mistake. */
 static int
-child_identity(const struct svc_conf *sc, int rep)
+child_identity(const struct svc_conf *sc, const struct ident *id)
 {
-	struct passwd	*pw;
-
 	if (!sc->sc_setid)
 		return 0;
-	if ((pw = getpwnam(sc->sc_user)) == NULL) {
-		errno = ENOENT;
-		child_fail(rep, STAGE_USER);
-	}
-	if (initgroups(pw->pw_name, sc->sc_gid) == -1 ||
-	    setgid(sc->sc_gid) == -1 || setuid(pw->pw_uid) == -1)
+	if (setgroups((size_t)id->id_ngroups, id->id_groups) == -1 ||
+	    setgid(id->id_gid) == -1 || setuid(id->id_uid) == -1)
 		return -1;
-	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
-	    getgid() != sc->sc_gid || getegid() != sc->sc_gid) {
+	if (getuid() != id->id_uid || geteuid() != id->id_uid ||
+	    getgid() != id->id_gid || getegid() != id->id_gid) {
 		errno = EPERM;
 		return -1;
 	}
-	if (pw->pw_uid != 0 && setuid(0) != -1) {
+	if (id->id_uid != 0 && setuid(0) != -1) {
 		errno = EPERM;
 		return -1;
 	}
@@ -201,100 +210,113 @@ child_identity(const struct svc_conf *sc, int rep)
  * here on the child logs its own failures, through a copy of superd's
  * stderr since fd 2 is about to become the program's.
  */
-static int
-child_detach(int rep)
+static void
+child_detach(struct spawn_ctx *cx)
 {
 	int	 logfd;
 
-	close(rep);
+	close(cx->sx_rep);
+	cx->sx_rep = -1;
 	if ((logfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) != -1)
 		log_stderr_fd(logfd);
-	return -1;
 }
 
-static void
+static void __attribute__((noreturn))
 refuse_in_child(const struct svc_conf *sc, int fd, const char *ip)
 {
 	const char	*msg = sc->sc_refuse_message;
 
 	log_info("%s: refused %s (acl)", sc->sc_name, ip);
 	if (msg != NULL && *msg != '\0' &&
-	    (write(fd, msg, strlen(msg)) == -1 || write(fd, "\r\n", 2) == -1))
-		_exit(1);
+	    write(fd, msg, strlen(msg)) != -1)
+		(void)!write(fd, "\r\n", 2);
 	_exit(1);
 }
 
-/* What the child reads itself before exec: PROXY header, tcpmux name. */
-static const struct svc_conf *
-child_prelude(const struct svc_conf *sc, int fd, struct peer *pe)
+/*
+ * What a forked child reads itself before exec: the PROXY header, then
+ * the tcpmux name.  The target of a tcpmux name brings its own settings
+ * and identity, resolved here (a forked child may look users up).
+ */
+static void
+child_prelude(struct spawn_ctx *cx, struct ident *own)
 {
+	const struct svc_conf	*sc = cx->sx_sc;
 	struct proxy_hdr	 ph;
+	static struct peer	 pe;
 	const char		*why;
 
+	pe = *cx->sx_peer;
+	cx->sx_peer = &pe;
 	if (sc->sc_proxy) {
-		if (proxy_read(fd, PROXY_SECONDS, &ph, &why) == -1) {
+		if (proxy_read(cx->sx_fd, PROXY_SECONDS, &ph, &why) == -1) {
 			log_warnx("%s: PROXY header from %s: %s, closing",
-			    sc->sc_name, pe->pe_remote_ip, why);
+			    sc->sc_name, pe.pe_remote_ip, why);
 			_exit(1);
 		}
 		if (!ph.ph_local) {
-			snprintf(pe->pe_remote_ip, sizeof(pe->pe_remote_ip),
-			    "%s", ph.ph_src_ip);
-			pe->pe_remote_port = ph.ph_src_port;
-			snprintf(pe->pe_local_ip, sizeof(pe->pe_local_ip),
-			    "%s", ph.ph_dst_ip);
-			pe->pe_local_port = ph.ph_dst_port;
+			snprintf(pe.pe_remote_ip, sizeof(pe.pe_remote_ip), "%s",
+			    ph.ph_src_ip);
+			pe.pe_remote_port = ph.ph_src_port;
+			snprintf(pe.pe_local_ip, sizeof(pe.pe_local_ip), "%s",
+			    ph.ph_dst_ip);
+			pe.pe_local_port = ph.ph_dst_port;
 		}
 		if (sc->sc_log_connections)
 			log_info("%s: proxied pid=%ld client %s:%u", sc->sc_name,
-			    (long)getpid(), pe->pe_remote_ip, pe->pe_remote_port);
-		if (!policy_acl(sc, pe->pe_remote_ip))
-			refuse_in_child(sc, fd, pe->pe_remote_ip);
+			    (long)getpid(), pe.pe_remote_ip, pe.pe_remote_port);
+		if (!policy_acl(sc, pe.pe_remote_ip))
+			refuse_in_child(sc, cx->sx_fd, pe.pe_remote_ip);
 	}
-	if (sc->sc_builtin == BUILTIN_TCPMUX)
-		sc = tcpmux_select(fd, pe->pe_remote_ip);
-	return sc;
+	if (sc->sc_builtin == BUILTIN_TCPMUX) {
+		cx->sx_sc = sc = tcpmux_select(cx->sx_fd, pe.pe_remote_ip);
+		memset(own, 0, sizeof(*own));
+		if (ident_resolve(own, sc, mono_ms()) == -1)
+			child_fail(cx, STAGE_USER);
+		cx->sx_id = own;
+	}
+	env_free(cx->sx_env);
+	cx->sx_env = sc->sc_builtin == BUILTIN_NONE ? env_build(sc, &pe) : NULL;
 }
 
+/* Resets what superd changed in its own signal state (see signals.c). */
 static void __attribute__((noreturn))
-child_run(const struct svc_conf *sc, int fd, int errfd, char **env, int rep,
-    const struct peer *given)
+child_run(struct spawn_ctx *cx)
 {
-	struct peer	 pe;
+	struct ident		 own;
+	const struct svc_conf	*sc;
 
-	child_sc = sc;
 	signals_child_reset();
 	if (setsid() == -1)
-		child_fail(rep, STAGE_SESSION);
-	if (given != NULL && (sc->sc_proxy || sc->sc_builtin == BUILTIN_TCPMUX)) {
-		pe = *given;
-		rep = child_detach(rep);
-		child_sc = sc = child_prelude(sc, fd, &pe);
-		env_free(env);
-		env = sc->sc_builtin == BUILTIN_NONE ? env_build(sc, &pe) : NULL;
+		child_fail(cx, STAGE_SESSION);
+	if (cx->sx_shared == NULL && cx->sx_peer != NULL &&
+	    (cx->sx_sc->sc_proxy || cx->sx_sc->sc_builtin == BUILTIN_TCPMUX)) {
+		child_detach(cx);
+		child_prelude(cx, &own);
 	}
-	if (child_fds(sc, fd, errfd) == -1)
-		child_fail(rep, STAGE_FDS);
+	sc = cx->sx_sc;
+	if (child_fds(cx) == -1)
+		child_fail(cx, STAGE_FDS);
 	if (child_limits(sc) == -1)
-		child_fail(rep, STAGE_LIMITS);
+		child_fail(cx, STAGE_LIMITS);
 	if (sc->sc_nice_set && setpriority(PRIO_PROCESS, 0, sc->sc_nice) == -1)
-		child_fail(rep, STAGE_NICE);
-	if (child_identity(sc, rep) == -1)
-		child_fail(rep, STAGE_IDENTITY);
+		child_fail(cx, STAGE_NICE);
+	if (child_identity(sc, cx->sx_id) == -1)
+		child_fail(cx, STAGE_IDENTITY);
 	if (chdir(sc->sc_chdir) == -1)
-		child_fail(rep, STAGE_CHDIR);
+		child_fail(cx, STAGE_CHDIR);
 	umask(022);
 	if (sc->sc_builtin != BUILTIN_NONE) {
 		/* No exec will close superd's listeners and pipes: do it now. */
 		close_from(3);
 		builtin_run(sc->sc_builtin, STDIN_FILENO);
 	}
-	if (env == NULL) {
+	if (cx->sx_env == NULL) {
 		errno = ENOMEM;
-		child_fail(rep, STAGE_ENV);
+		child_fail(cx, STAGE_ENV);
 	}
-	execve(sc->sc_server, sc->sc_argv, env);
-	child_fail(rep, STAGE_EXEC);
+	execve(sc->sc_server, sc->sc_argv, cx->sx_env);
+	child_fail(cx, STAGE_EXEC);
 }
 
 /* The write end of the service's stderr pipe, made on first use. */
@@ -317,58 +339,130 @@ stderr_pipe(struct service *sv)
 }
 
 /*
+ * A plain program starts through vfork: the parent sleeps until the exec,
+ * without copying its page tables.  A child that reads from the client
+ * first (PROXY, tcpmux) or runs a builtin must not hold the parent up,
+ * so it is forked and reports over a close-on-exec pipe instead.
+ */
+static int
+use_vfork(const struct svc_conf *sc)
+{
+#ifdef SUPERD_NO_VFORK
+	(void)sc;
+	return 0;
+#else
+	return sc->sc_builtin == BUILTIN_NONE && !sc->sc_proxy;
+#endif
+}
+
+static pid_t
+start_vfork(struct spawn_ctx *cx, struct report *out)
+{
+	volatile struct report	 shared = { -1, 0 };
+	pid_t			 pid;
+
+	cx->sx_shared = &shared;
+	pid = vfork();
+	if (pid == 0)
+		child_run(cx);
+	out->rp_stage = shared.rp_stage;
+	out->rp_errno = shared.rp_errno;
+	return pid;
+}
+
+static pid_t
+start_fork(struct spawn_ctx *cx, struct report *out)
+{
+	int	 rep[2], saved;
+	pid_t	 pid;
+	ssize_t	 n;
+
+	if (pipe2(rep, O_CLOEXEC) == -1)
+		return -1;
+	cx->sx_rep = rep[1];
+	if ((pid = fork()) == 0) {
+		close(rep[0]);
+		child_run(cx);
+	}
+	saved = errno;
+	close(rep[1]);
+	if (pid != -1) {
+		do
+			n = read(rep[0], out, sizeof(*out));
+		while (n == -1 && errno == EINTR);
+		if (n != sizeof(*out))
+			out->rp_stage = -1;
+	}
+	close(rep[0]);
+	errno = saved;
+	return pid;
+}
+
+static int
+null_fd(void)
+{
+	static int	 fd = -1;
+
+	if (fd == -1)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
+/*
  * Starts one instance on fd (a connection, or the listener in wait mode).
- * Returns its pid, or -1 when fork failed (errno says why).  A child that
- * failed before exec has its pid returned too, since it still has to be
- * reaped, and *failed set; the failure is logged here.
+ * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
+ * or ENOMEM: fork failed).  A child that failed before exec has its pid
+ * returned too, since it still has to be reaped, and *failed set; the
+ * failure is logged here.
  */
 pid_t
 spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
-	struct report		 rp;
+	struct spawn_ctx	 cx;
+	struct report		 rp = { -1, 0 };
 	sigset_t		 all, saved;
-	char			**env = NULL;
-	int			 rep[2], errfd = -1, saved_errno;
+	int			 saved_errno;
 	pid_t			 pid;
-	ssize_t			 n;
 
 	*failed = 0;
-	if (sc->sc_stderr == STDERR_LOG && (errfd = stderr_pipe(sv)) == -1) {
-		log_warn("%s: cannot make the stderr pipe", sc->sc_name);
+	memset(&cx, 0, sizeof(cx));
+	cx.sx_sc = sc;
+	cx.sx_id = &sv->sv_ident;
+	cx.sx_fd = fd;
+	cx.sx_errfd = -1;
+	cx.sx_rep = -1;
+	cx.sx_peer = pe;
+	if (ident_resolve(&sv->sv_ident, sc, mono_ms()) == -1) {
+		log_warn("%s: cannot start %s: user %s", sc->sc_name,
+		    sc->sc_server != NULL ? sc->sc_server : "builtin",
+		    sc->sc_user);
 		return -1;
 	}
-	if (sc->sc_builtin == BUILTIN_NONE)
-		env = env_build(sc, pe);
-	if (pipe2(rep, O_CLOEXEC) == -1) {
-		log_warn("%s: pipe", sc->sc_name);
-		env_free(env);
+	if (sc->sc_stderr == STDERR_LOG && (cx.sx_errfd = stderr_pipe(sv)) == -1)
+		log_warn("%s: no stderr pipe, stderr goes nowhere", sc->sc_name);
+	if ((cx.sx_nullfd = null_fd()) == -1) {
+		log_warn("%s: /dev/null", sc->sc_name);
+		return -1;
+	}
+	if (sc->sc_builtin == BUILTIN_NONE &&
+	    (cx.sx_env = env_build(sc, pe)) == NULL) {
+		log_warn("%s: environment", sc->sc_name);
 		return -1;
 	}
 	/* No handler of superd's may run in the child before it resets them. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
-	pid = fork();
-	if (pid == 0) {
-		close(rep[0]);
-		child_run(sc, fd, errfd, env, rep[1], pe);
-	}
+	pid = use_vfork(sc) ? start_vfork(&cx, &rp) : start_fork(&cx, &rp);
 	saved_errno = errno;
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	close(rep[1]);
-	env_free(env);
+	env_free(cx.sx_env);
 	if (pid == -1) {
-		close(rep[0]);
 		errno = saved_errno;
 		return -1;
 	}
-	do
-		n = read(rep[0], &rp, sizeof(rp));
-	while (n == -1 && errno == EINTR);
-	close(rep[0]);
-	*failed = n == sizeof(rp);
-	if (*failed)
-		log_spawn_failure(sc, &rp);
+	if ((*failed = rp.rp_stage != -1))
+		log_spawn_failure(sc, rp.rp_stage, rp.rp_errno);
 	return pid;
 }
 

@@ -192,6 +192,18 @@ struct listener {
 	int64_t			 ls_head_at;	/* when its instance started */
 };
 
+/* The identity a service's programs get, resolved by superd (ident.c). */
+struct ident {
+	uid_t			 id_uid;
+	gid_t			 id_gid;
+	gid_t			*id_groups;	/* supplementary, for setgroups */
+	int			 id_ngroups;
+	int			 id_valid;
+	int64_t			 id_checked;	/* mono_ms() of the last look */
+	struct timespec		 id_passwd_mtime;
+	struct timespec		 id_group_mtime;
+};
+
 struct service {
 	struct svc_conf		*sv_conf;
 	struct listener	       **sv_ls;
@@ -205,6 +217,7 @@ struct service {
 	int64_t			 sv_tokens_at;
 	int			 sv_loops;	/* no-progress restarts in a row */
 	struct src_table	*sv_sources;	/* per_source_rate counts */
+	struct ident		 sv_ident;
 	int			 sv_errpipe[2];	/* stderr = log; -1 when none */
 	char			*sv_errbuf;	/* partial stderr line */
 	size_t			 sv_errlen;
@@ -235,6 +248,10 @@ struct peer {
 	uid_t		 pe_uid;
 	gid_t		 pe_gid;
 };
+
+/* ident.c */
+int		 ident_resolve(struct ident *, const struct svc_conf *, int64_t);
+void		 ident_clear(struct ident *);
 
 /* log.c */
 void		 log_init(int, int);

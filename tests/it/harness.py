@@ -433,10 +433,12 @@ class Report:
 
 class Superd:
     def __init__(self, t, conf, ports, pidfile, args, env, label,
-                 mode="-d", closed_std=False):
+                 mode="-d", closed_std=False, ignored=(), blocked=()):
         self.t = t
         self.mode = mode
         self.closed_std = closed_std
+        self.ignored = ignored      # signal names superd starts with ignored
+        self.blocked = blocked      # signals superd starts with blocked
         self.conf = conf
         self.ports_path = ports
         self.pidfile = pidfile
@@ -457,10 +459,19 @@ class Superd:
         if self.closed_std:
             # The shell closes 0, 1 and 2 and becomes superd (same pid).
             cmd = ["/bin/sh", "-c", 'exec "$@" <&- >&- 2>&-', "sh"] + cmd
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=log, env=self.env, close_fds=True)
+        if self.ignored:
+            # Ignored dispositions survive exec: superd inherits them.
+            cmd = ["/bin/sh", "-c", "trap '' %s; exec \"$@\""
+                   % " ".join(self.ignored), "sh"] + cmd
+        # So does the signal mask, taken from this process at fork.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, self.blocked)
+        try:
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=log, env=self.env, close_fds=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
         self.pid = self.proc.pid
         self.t.daemons.append(self)
 
@@ -645,14 +656,14 @@ class T:
 
     def start(self, services=None, superd=None, conf=None, wait=None,
               pidfile="", args=None, env=None, label="superd", ready=True,
-              mode="-d", closed_std=False):
+              mode="-d", closed_std=False, ignored=(), blocked=()):
         """Write the configuration (unless conf names one), start superd
         and wait until its ports file lists every listener of the
         configuration (or the (name, proto) pairs in wait)."""
         if conf is None:
             conf = self.conf(services or [], superd, label + ".conf")
         sd = Superd(self, conf, self.path(label + ".ports"), pidfile, args,
-                    env, label, mode, closed_std)
+                    env, label, mode, closed_std, ignored, blocked)
         sd.launch()
         if ready:
             sd.wait_ready(listeners_of(services or []) if wait is None
