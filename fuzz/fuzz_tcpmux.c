@@ -58,7 +58,7 @@ parse_with(const char *buf, size_t len, size_t size)
 	if (r == 0)
 		FUZZ_ASSERT(len < LINE_MAX_ && memchr(buf, '\n', len) == NULL);
 	if (r > 0) {
-		FUZZ_ASSERT(buf[r - 1] == '\n');
+		FUZZ_ASSERT(r <= LINE_MAX_ && buf[r - 1] == '\n');
 		FUZZ_ASSERT(memchr(buf, '\n', (size_t)r - 1) == NULL);
 		check_name(buf, r, name, size);
 	}

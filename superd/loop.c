@@ -135,6 +135,7 @@ serve_connection(struct service *sv, int fd)
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct peer		 pe;
 	char			 from[96];
+	const char		*why;
 	pid_t			 pid;
 	int			 failed;
 
@@ -147,18 +148,10 @@ serve_connection(struct service *sv, int fd)
 	else
 		snprintf(from, sizeof(from), "%s:%u", pe.pe_remote_ip,
 		    pe.pe_remote_port);
-	/* Behind a proxy only the child learns the client: it judges then. */
-	if (sc->sc_proto != PROTO_UNIX && !sc->sc_proxy &&
-	    !policy_acl(sc, pe.pe_remote_ip))
-		refuse(sv, fd, pe.pe_remote_ip, "acl");
-	else if (sc->sc_per_source > 0 && sc->sc_proto != PROTO_UNIX &&
-	    child_count_source(sv, pe.pe_remote_ip) >=
-	    (unsigned)sc->sc_per_source)
-		refuse(sv, fd, pe.pe_remote_ip, "per_source");
-	else if (sc->sc_per_source_rate > 0 && sc->sc_proto != PROTO_UNIX &&
-	    !policy_source_rate(&sv->sv_sources, sc->sc_per_source_rate,
-	    pe.pe_remote_ip, mono_ms()))
-		refuse(sv, fd, pe.pe_remote_ip, "per_source_rate");
+	if (sc->sc_proto != PROTO_UNIX &&
+	    (why = policy_admit(sv, pe.pe_remote_ip, sc->sc_per_source > 0 ?
+	    child_count_source(sv, pe.pe_remote_ip) : 0, mono_ms())) != NULL)
+		refuse(sv, fd, pe.pe_remote_ip, why);
 	else if (sc->sc_builtin != BUILTIN_NONE &&
 	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
 		builtin_reply(sc->sc_builtin, fd);

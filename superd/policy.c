@@ -58,6 +58,30 @@ policy_acl(const struct svc_conf *sc, const char *addr)
 }
 
 /*
+ * Whether a new client at addr may be served: the reason it is refused
+ * (acl, per_source, per_source_rate), or NULL.  from_addr is the number of
+ * instances already serving that address.  Behind a PROXY header the
+ * address here is the proxy's: the child judges the real client instead.
+ */
+const char *
+policy_admit(struct service *sv, const char *addr, unsigned from_addr,
+    int64_t now)
+{
+	const struct svc_conf	*sc = sv->sv_conf;
+
+	if (sc->sc_proxy)
+		return NULL;
+	if (!policy_acl(sc, addr))
+		return "acl";
+	if (sc->sc_per_source > 0 && from_addr >= (unsigned)sc->sc_per_source)
+		return "per_source";
+	if (!policy_source_rate(&sv->sv_sources, sc->sc_per_source_rate, addr,
+	    now))
+		return "per_source_rate";
+	return NULL;
+}
+
+/*
  * Token bucket of `rate` per second, burst `rate`.  Returns 1 when a new
  * instance may start now; otherwise sets *next to when one may.
  */

@@ -318,6 +318,7 @@ void		 servtab_set_ports(const char *);
 const struct conf *servtab_conf(void);
 
 /* policy.c: whether a client may be served now, pure */
+const char	*policy_admit(struct service *, const char *, unsigned, int64_t);
 int		 policy_acl(const struct svc_conf *, const char *);
 int		 cidr_match(const struct cidr *, const char *);
 int		 policy_rate_ready(struct service *, int64_t, int64_t *);

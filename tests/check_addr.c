@@ -206,6 +206,34 @@ START_TEST(source_rate_bounded_memory)
 }
 END_TEST
 
+START_TEST(admit_order_and_reasons)
+{
+	struct svc_conf	 sc;
+	struct service	 sv;
+	struct cidr	 allow[1];
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	sv.sv_conf = &sc;
+	allow[0] = cidr_of(AF_INET, "127.0.0.0", 8);
+	sc.sc_allow = allow;
+	sc.sc_nallow = 1;
+	sc.sc_per_source = 2;
+	sc.sc_per_source_rate = 3;
+	ck_assert_str_eq(policy_admit(&sv, "192.0.2.1", 0, 0), "acl");
+	ck_assert_str_eq(policy_admit(&sv, "127.0.0.1", 2, 0), "per_source");
+	ck_assert_ptr_null(policy_admit(&sv, "127.0.0.1", 1, 0));
+	ck_assert_ptr_null(policy_admit(&sv, "127.0.0.1", 0, 1));
+	ck_assert_ptr_null(policy_admit(&sv, "127.0.0.1", 0, 2));
+	ck_assert_str_eq(policy_admit(&sv, "127.0.0.1", 0, 3), "per_source_rate");
+	ck_assert_ptr_null(policy_admit(&sv, "127.0.0.2", 0, 3));
+	/* Behind a proxy the child judges the real client. */
+	sc.sc_proxy = 1;
+	ck_assert_ptr_null(policy_admit(&sv, "192.0.2.1", 9, 4));
+	policy_source_free(sv.sv_sources);
+}
+END_TEST
+
 Suite *
 addr_suite(void)
 {
@@ -221,6 +249,7 @@ addr_suite(void)
 	tcase_add_test(tc, rate_bucket_with_injected_time);
 	tcase_add_test(tc, source_rate_window_and_addresses);
 	tcase_add_test(tc, source_rate_bounded_memory);
+	tcase_add_test(tc, admit_order_and_reasons);
 	suite_add_tcase(s, tc);
 	return s;
 }

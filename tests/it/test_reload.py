@@ -143,11 +143,14 @@ def test_running_instance_survives_removal_of_its_service(t):
     s = connect(sd.port("leaving"))
     t.socks.append(s)
     pid = int(read_line(s))
+    other_port = sd.port("other")
     mark = sd.mark()
     sd.rewrite([echo("other", "x")])
     sd.reload()
     check([e.name for e in sd.ports()] == ["other"],
           "ports file after removing `leaving`: %s" % sd.ports())
+    check(sd.port("other") == other_port, "the kept service `other` moved "
+          "from port %d to %d" % (other_port, sd.port("other")))
     check(pid_alive(pid), "the instance (pid %d) was killed by the reload"
           % pid)
     s.sendall(b"now\n")
