@@ -128,3 +128,4 @@ install: all
 clean:
 	rm -rf $(BUILD) superd/superd $(SERVICES)
 -include packaging/deb.mk
+-include fuzz/fuzz.mk

@@ -2,13 +2,14 @@
  * inproc.c - the ceiling: a responder that answers inside its own process,
  * with no process created per client.
  *
- *   inproc reply|echo|daytime|time PORT          TCP on 127.0.0.1:PORT
- *   inproc udp-reply|udp-echo|udp-daytime PORT   UDP on 127.0.0.1:PORT
+ *   inproc reply|echo|daytime|time PORT [ADDR]          TCP
+ *   inproc udp-reply|udp-echo|udp-daytime PORT [ADDR]   UDP
  *
  * reply reads the request line and sends BENCH_REPLY (what bench/reply
  * does, without the exec); echo sends back what it reads until end of
- * input; daytime and time answer at once, as RFC 867 and 868 say.  One
- * epoll loop, non-blocking sockets.  It exits on SIGTERM, when its parent
+ * input; daytime and time answer at once, as RFC 867 and 868 say.  It
+ * listens on ADDR (127.0.0.1 unless told; a loopback address, 127.0.0.0/8
+ * or ::1), port PORT.  One epoll loop, non-blocking sockets.  It exits on SIGTERM, when its parent
  * dies, or after BENCH_LIFETIME seconds.
  */
 #include <sys/epoll.h>
@@ -41,25 +42,41 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: inproc reply|echo|daytime|time|udp-reply|"
-	    "udp-echo|udp-daytime PORT\n");
+	    "udp-echo|udp-daytime PORT [ADDR]\n");
 	exit(2);
 }
+
+static const char	*listen_addr = "127.0.0.1";
 
 static int
 bind_loopback(int type, int port)
 {
-	struct sockaddr_in	 sin;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
 	int			 fd, on = 1;
 
-	if ((fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, listen_addr, &sin->sin_addr) == 1 &&
+	    (ntohl(sin->sin_addr.s_addr) >> 24) == 127) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((unsigned short)port);
+		len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, listen_addr, &sin6->sin6_addr) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((unsigned short)port);
+		len = sizeof(*sin6);
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = socket(ss.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
 		return -1;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    (type == SOCK_STREAM && listen(fd, BACKLOG) == -1)) {
 		close(fd);
 		return -1;
@@ -221,8 +238,10 @@ main(int argc, char *argv[])
 	const char	*name;
 	int		 port, udp, i;
 
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		usage();
+	if (argc == 4)
+		listen_addr = argv[3];
 	name = argv[1];
 	if ((udp = strncmp(name, "udp-", 4) == 0))
 		name += 4;

@@ -11,9 +11,6 @@
 DEB_VERSION := $(shell sed -n 's/^\#define[[:space:]]*SUPERD_VERSION[[:space:]]*"\(.*\)".*/\1/p' superd/superd.h)
 DEB_OUT	 = $(BUILD)/deb
 DEB_TREE = $(DEB_OUT)/superd-$(DEB_VERSION)
-# What the package's build reads: the Makefile and what it builds,
-# installs and tests (tests/ for the unit tests run during the build).
-DEB_FILES = Makefile README.md superd services etc man tests
 
 .PHONY: deb
 deb:
@@ -24,15 +21,17 @@ deb:
 		exit 1; fi
 	rm -rf $(DEB_OUT)
 	mkdir -p $(DEB_TREE)
-	@# In a git checkout, the files git knows plus new ones not ignored
-	@# (what `make` itself builds from), never build output; otherwise the
-	@# directories as they are.
+	@# The sources as `make` sees them: in a git checkout the files git
+	@# knows plus new ones it does not ignore, never build output; otherwise
+	@# every top-level entry but the build directory.  packaging/ is left
+	@# out: its debian/ is copied on its own.
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
-		git ls-files -z --cached --others --exclude-standard --exclude=__pycache__ -- $(DEB_FILES) | \
+		git ls-files -z --cached --others --exclude-standard \
+			--exclude=__pycache__ -- . ':!packaging' | \
 			xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
 			xargs -0 cp --parents -t $(DEB_TREE); \
 	else \
-		cp -R $(DEB_FILES) $(DEB_TREE)/; \
+		for f in *; do case $$f in $(BUILD)|packaging) ;; *) cp -R "$$f" $(DEB_TREE)/ ;; esac; done; \
 	fi
 	cp -R packaging/debian $(DEB_TREE)/debian
 	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b

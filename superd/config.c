@@ -2173,8 +2173,8 @@ main_has(struct loader *ld, const char *name, enum proto proto)
 
 	for (i = 0; i < ld->ld_nmain; i++) {
 		sc = ld->ld_conf->cf_svcs[i];
-		if (sc->sc_name != NULL && sc->sc_proto == proto &&
-		    strcmp(sc->sc_name, name) == 0)
+		if (sc->sc_name != NULL && !sc->sc_disabled &&
+		    sc->sc_proto == proto && strcmp(sc->sc_name, name) == 0)
 			return 1;
 	}
 	return 0;
@@ -2227,6 +2227,32 @@ inetd_skip(const struct inetd_ent *ie, const char *addr, int *skip)
 }
 
 static void
+warn_add(struct conf *cf, const char *fmt, ...)
+{
+	struct conf_errors	*w = &cf->cf_warnings;
+	va_list			 ap;
+
+	w->ce_msg = xreallocarray(w->ce_msg, w->ce_count + 1,
+	    sizeof(*w->ce_msg));
+	va_start(ap, fmt);
+	w->ce_msg[w->ce_count++] = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Whether an absolute program is missing (errno says how). */
+static int
+program_gone(const char *path)
+{
+	struct stat	 st;
+
+	if (path[0] != '/')
+		return 0;	/* reported as an error by check_server() */
+	if (stat(path, &st) == -1)
+		return 1;
+	return 0;
+}
+
+static void
 inetd_entry(struct inetd_file *ifl, struct inetd_ent *ie)
 {
 	struct loader	*ld = ifl->if_ld;
@@ -2242,6 +2268,16 @@ inetd_entry(struct inetd_file *ifl, struct inetd_ent *ie)
 	}
 	if (main_has(ld, ie->ie_name, ie->ie_proto))
 		return;		/* superd.conf wins */
+	if (ie->ie_program != NULL && program_gone(ie->ie_program)) {
+		/*
+		 * A package removed without update-inetd leaves its line
+		 * behind: inetd skips such a line, and so does superd.
+		 */
+		warn_add(ld->ld_conf, "%s:%d: %s: %s, entry \"%s\" skipped",
+		    ifl->if_at.w_file, ifl->if_at.w_line, ie->ie_program,
+		    strerror(errno), ie->ie_name);
+		return;
+	}
 	build_init(&b, ld, &ifl->if_at);
 	sc = b.b_sc;
 	inetd_skip(ie, addr, skip);
@@ -2318,18 +2354,6 @@ inetd_line(struct inetd_file *ifl, char *line)
 	inetd_ent_clear(&ie);
 }
 
-static void
-warn_add(struct conf *cf, const char *fmt, ...)
-{
-	struct conf_errors	*w = &cf->cf_warnings;
-	va_list			 ap;
-
-	w->ce_msg = xreallocarray(w->ce_msg, w->ce_count + 1,
-	    sizeof(*w->ce_msg));
-	va_start(ap, fmt);
-	w->ce_msg[w->ce_count++] = xvasprintf(fmt, ap);
-	va_end(ap);
-}
 
 /*
  * inetd_conf.  A file that cannot be opened is noted and skipped (the
@@ -2382,6 +2406,9 @@ check_names(struct loader *ld)
 			a = cf->cf_svcs[j];
 			if (a->sc_name == NULL || a->sc_proto != b->sc_proto ||
 			    strcmp(a->sc_name, b->sc_name) != 0)
+				continue;
+			/* A disabled example steps aside for an inetd.conf line. */
+			if (a->sc_disabled && j < ld->ld_nmain && i >= ld->ld_nmain)
 				continue;
 			problem(ld, &ld->ld_named[i], "duplicate service name "
 			    "\"%s\" (first at %s:%d)", b->sc_name,

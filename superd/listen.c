@@ -212,7 +212,11 @@ listener_close(struct listener *ls)
 		(void)unlink(sc->sc_path);
 }
 
-/* Whether two configured listeners are the same socket (kept on reload). */
+/*
+ * Whether two configured listeners are the same socket, kept on reload.
+ * A dynamic port belongs to its service: another service asking for a
+ * port of the kernel's choice gets a new one, not this one.
+ */
 int
 listener_same(const struct svc_conf *a, const struct bindaddr *ba,
     const struct svc_conf *b, const struct bindaddr *bb)
@@ -221,6 +225,8 @@ listener_same(const struct svc_conf *a, const struct bindaddr *ba,
 		return 0;
 	if (a->sc_proto == PROTO_UNIX)
 		return strcmp(a->sc_path, b->sc_path) == 0;
+	if (a->sc_port == 0 && strcmp(a->sc_name, b->sc_name) != 0)
+		return 0;
 	return ba->ba_len == bb->ba_len && ba->ba_wildcard == bb->ba_wildcard &&
 	    memcmp(&ba->ba_addr, &bb->ba_addr, ba->ba_len) == 0;
 }

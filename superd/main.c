@@ -206,9 +206,13 @@ static int
 test_config(const char *path)
 {
 	struct conf	*conf;
+	size_t		 i;
 
 	if ((conf = load_or_report(path)) == NULL)
 		return EXIT_CONFIG;
+	for (i = 0; i < conf->cf_warnings.ce_count; i++)
+		fprintf(stderr, "superd: warning: %s\n",
+		    conf->cf_warnings.ce_msg[i]);
 	printf("superd: %s: ok, %zu services\n", path, config_enabled(conf));
 	config_free(conf);
 	return 0;
@@ -230,25 +234,25 @@ main(int argc, char **argv)
 	log_init(op.op_debug, conf->cf_facility);
 	if (pidfile_take(op.op_pidfile != NULL ? op.op_pidfile :
 	    conf->cf_pidfile) == -1)
-		return EXIT_START;
+		goto fail;
 	if (!op.op_foreground && daemonize() == -1) {
 		log_warn("cannot daemonize");
-		return EXIT_START;
+		goto fail;
 	}
 	if (pidfile_write() == -1) {
 		log_warn("cannot write the pid file");
-		return EXIT_START;
+		goto fail;
 	}
 	if (signals_init() == -1) {
 		log_warn("cannot set up signals");
-		return EXIT_START;
+		goto fail;
 	}
 	servtab_set_ports(op.op_ports);
 	log_info("starting superd %s", SUPERD_VERSION);
 	log_conf_warnings(conf);
 	if (servtab_apply(conf) == -1) {
 		log_warn("cannot start services");
-		return EXIT_START;
+		goto fail;
 	}
 	notify("READY=1\nSTATUS=running");
 	loop_run();
@@ -258,4 +262,7 @@ main(int argc, char **argv)
 	servtab_remove_ports();
 	pidfile_remove();
 	return 0;
+fail:
+	config_free(conf);
+	return EXIT_START;
 }

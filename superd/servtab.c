@@ -140,6 +140,17 @@ service_free(struct service *sv)
 	free(sv);
 }
 
+/* Frees a service and the configuration it owns (after: its listeners
+ * still name the service's settings while they close). */
+static void
+service_free_all(struct service *sv)
+{
+	struct svc_conf	*sc = sv->sv_conf;
+
+	service_free(sv);
+	svc_conf_free(sc);
+}
+
 /* A retired service's last instance ended. */
 void
 servtab_retire_done(struct service *sv)
@@ -151,8 +162,7 @@ servtab_retire_done(struct service *sv)
 			continue;
 		retired[i] = retired[--nretired];
 		spawn_drain_stderr(sv, 1);
-		svc_conf_free(sv->sv_conf);
-		service_free(sv);
+		service_free_all(sv);
 		return;
 	}
 }
@@ -229,8 +239,7 @@ retire(struct service *sv)
 		listener_close(sv->sv_ls[i]);
 	}
 	if (sv->sv_running == 0) {
-		svc_conf_free(sv->sv_conf);
-		service_free(sv);
+		service_free_all(sv);
 		return 0;
 	}
 	grown = reallocarray(retired, nretired + 1, sizeof(*retired));
@@ -310,8 +319,7 @@ settle_old(struct service **svs, size_t nsv)
 		for (j = 0; j < old->sv_nls; j++)
 			if (old->sv_ls[j] != NULL && old->sv_ls[j]->ls_svc != old)
 				old->sv_ls[j] = NULL;
-		svc_conf_free(old->sv_conf);
-		service_free(old);
+		service_free_all(old);
 	}
 	for (i = 0; i < ntable; i++) {
 		if (table[i] == NULL)

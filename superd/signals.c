@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "superd.h"
@@ -42,6 +43,32 @@ on_signal(int signo)
 	errno = saved;
 }
 
+/*
+ * The C library keeps two real-time signals for itself and refuses
+ * sigaction() on them, yet an ignored one is passed on through exec all
+ * the same (make, for one, starts commands that way).  superd has no
+ * threads, so it sets them back to default with the system call itself.
+ */
+static void
+reset_libc_reserved(void)
+{
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+	struct {
+		void		(*ks_handler)(int);
+		unsigned long	  ks_flags;
+		void		(*ks_restorer)(void);
+		unsigned long	  ks_mask;
+	} ksa;
+	int	 signo;
+
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.ks_handler = SIG_DFL;
+	for (signo = 32; signo < SIGRTMIN; signo++)
+		(void)syscall(SYS_rt_sigaction, signo, &ksa, NULL,
+		    sizeof(ksa.ks_mask));
+#endif
+}
+
 int
 signals_init(void)
 {
@@ -61,6 +88,7 @@ signals_init(void)
 	for (signo = 1; signo < NSIG; signo++)
 		if (signo != SIGKILL && signo != SIGSTOP)
 			(void)sigaction(signo, &sa, NULL);
+	reset_libc_reserved();
 	memset(&sa, 0, sizeof(sa));
 	sigfillset(&sa.sa_mask);
 	sa.sa_handler = on_signal;

@@ -29,15 +29,17 @@ tcpmux_parse(const char *buf, size_t len, char *name, size_t size)
 {
 	size_t	 i, start, end;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len && i < TCPMUX_LINE_MAX; i++) {
 		if (buf[i] == '\n')
 			break;
 		if ((buf[i] < 0x20 && buf[i] != '\r' && buf[i] != '\t') ||
 		    buf[i] == 0x7f)
 			return -1;
 	}
+	if (i == TCPMUX_LINE_MAX)
+		return -1;	/* no line end within the limit: too long */
 	if (i == len)
-		return len >= TCPMUX_LINE_MAX ? -1 : 0;
+		return 0;
 	end = i;
 	if (end > 0 && buf[end - 1] == '\r')
 		end--;

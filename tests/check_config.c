@@ -1355,6 +1355,36 @@ START_TEST(test_inetd_missing)
 }
 END_TEST
 
+/*
+ * A disabled example in superd.conf steps aside for the line a package
+ * registered; a line whose program is gone is skipped with a warning.
+ */
+START_TEST(test_inetd_disabled_and_gone)
+{
+	struct conf	*cf;
+	struct svc_conf	*sc;
+
+	write_inetd("finger stream tcp nowait @U@ /bin/echo in.fingerd\n"
+	    "echo stream tcp nowait @U@ /bin/cat cat\n"
+	    "gone stream tcp nowait @U@ /no/such/in.goned in.goned\n");
+	cf = load_ok("data/good-inetd-disabled.conf");
+	ck_assert_uint_eq(config_enabled(cf), 2);
+	ck_assert_uint_eq(cf->cf_nsvcs, 3);
+	sc = cf->cf_svcs[2];		/* the inetd.conf line, after the file's */
+	ck_assert_str_eq(sc->sc_name, "finger");
+	ck_assert_int_eq(sc->sc_disabled, 0);
+	ck_assert_str_eq(sc->sc_file, "data/inetd.conf");
+	ck_assert_str_eq(sc->sc_server, "/bin/echo");
+	sc = svc(cf, "echo", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_builtin, BUILTIN_ECHO);	/* enabled: it wins */
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, 1);
+	ck_assert_str_eq(cf->cf_warnings.ce_msg[0], "data/inetd.conf:3: "
+	    "/no/such/in.goned: No such file or directory, entry \"gone\" "
+	    "skipped");
+	config_free(cf);
+}
+END_TEST
+
 START_TEST(test_inetd_errors)
 {
 	static const char *const want[] = {
@@ -1474,6 +1504,7 @@ config_suite(void)
 	tcase_add_test(tc, test_inetd);
 	tcase_add_test(tc, test_inetd_defaults);
 	tcase_add_test(tc, test_inetd_missing);
+	tcase_add_test(tc, test_inetd_disabled_and_gone);
 	tcase_add_test(tc, test_inetd_errors);
 	tcase_add_test(tc, test_inetd_root_mode);
 	suite_add_tcase(s, tc);

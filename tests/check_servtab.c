@@ -31,6 +31,7 @@ svc(enum proto proto, int wait, char *path)
 	struct svc_conf	 sc;
 
 	memset(&sc, 0, sizeof(sc));
+	sc.sc_name = "svc";
 	sc.sc_proto = proto;
 	sc.sc_wait = wait;
 	sc.sc_path = path;
@@ -97,6 +98,31 @@ START_TEST(plan_unix_by_path_and_once_only)
 }
 END_TEST
 
+START_TEST(plan_dynamic_port_stays_with_its_service)
+{
+	struct svc_conf	 leave = svc(PROTO_TCP, 0, NULL);
+	struct svc_conf	 arrive = svc(PROTO_TCP, 0, NULL);
+	struct svc_conf	 fixed_old = svc(PROTO_TCP, 0, NULL);
+	struct svc_conf	 fixed_new = svc(PROTO_TCP, 0, NULL);
+	struct bindaddr	 any = bind4("127.0.0.1", 0), p79 = bind4("127.0.0.1", 79);
+	struct lkey	 old[] = { { &leave, &any }, { &fixed_old, &p79 } };
+	struct lkey	 new[] = { { &arrive, &any }, { &fixed_new, &p79 } };
+	size_t		 keep[2];
+	struct reload_plan rp;
+
+	leave.sc_name = "leave";
+	arrive.sc_name = "arrive";
+	fixed_old.sc_name = "finger";
+	fixed_old.sc_port = 79;
+	fixed_new.sc_name = "in.fingerd";
+	fixed_new.sc_port = 79;
+	servtab_plan(old, 2, new, 2, keep, &rp);
+	ck_assert_uint_eq(keep[0], SIZE_MAX);	/* another service's port */
+	ck_assert_uint_eq(keep[1], 1);		/* a fixed port is the port */
+	ck_assert_uint_eq(rp.rp_retired, 1);
+}
+END_TEST
+
 Suite *
 servtab_suite(void)
 {
@@ -106,6 +132,7 @@ servtab_suite(void)
 	tcase_add_test(tc, plan_keep_add_retire);
 	tcase_add_test(tc, plan_changed_port_or_mode_reopens);
 	tcase_add_test(tc, plan_unix_by_path_and_once_only);
+	tcase_add_test(tc, plan_dynamic_port_stays_with_its_service);
 	suite_add_tcase(s, tc);
 	return s;
 }

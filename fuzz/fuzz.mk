@@ -1,0 +1,103 @@
+# fuzz/fuzz.mk - libFuzzer targets for every parser of untrusted or operator
+# input, included by the top-level Makefile.
+#
+#   make fuzz               install clang and libFuzzer if missing, then run
+#                           every target for FUZZ_SECONDS (default 60) each
+#   make fuzz-TARGET        run one target (e.g. make fuzz-proxy FUZZ_SECONDS=600)
+#   make check-fuzz-replay  feed every file of the tree's corpora once to each
+#                           target built with $(CC) and ASan/UBSan, no libFuzzer
+#
+# Targets: config (superd.conf through config_load, the -t path),
+# inetd_line (inetd_parse_line), inetd_conf (a whole inetd.conf through
+# config_load), proxy (PROXY v1/v2), tcpmux (the name line), finger (the
+# finger query), greeting (the greeting's name and state file).
+#
+# The seeds are fuzz/corpus/TARGET; what a run adds goes to
+# build/fuzz/corpus/TARGET and a crashing input to build/fuzz/artifacts/,
+# never into the tree.  A crash that is fixed gets its input copied into
+# fuzz/corpus/TARGET, so check-fuzz-replay keeps it fixed.
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?=
+FUZZ_TARGETS  = config inetd_line inetd_conf proxy tcpmux finger greeting
+
+FUZZ_BUILD = $(BUILD)/fuzz
+FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+FUZZ_CPPFLAGS = $(CPPFLAGS) -Iservices -Ifuzz
+# clang's -Wformat=2 also flags a va_list passed on to vasprintf (gcc's
+# does not); the project's warnings are gcc's, the rest stand.
+FUZZ_WARN  = $(WARN) -Wno-format-nonliteral
+FUZZ_HDRS  = superd/superd.h $(SVC_HEADERS) fuzz/fuzz.h fuzz/fuzz_conf.h
+
+# What the targets exercise, compiled here: never build/obj's objects.
+FUZZ_UNDER = $(LIB_SRCS) services/fingerd_util.c services/greeting_util.c \
+	     services/svcio.c fuzz/fuzz_common.c fuzz/fuzz_conf.c
+FUZZ_OBJS   = $(FUZZ_UNDER:%.c=$(FUZZ_BUILD)/obj/%.o)
+REPLAY_OBJS = $(FUZZ_UNDER:%.c=$(FUZZ_BUILD)/replay/%.o) \
+	      $(FUZZ_BUILD)/replay/fuzz/replay.o
+FUZZ_BINS   = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+REPLAY_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/replay/fuzz_%)
+
+# Longest input per target: room past each parser's own limits.
+FUZZ_MAXLEN_config     = 8192
+FUZZ_MAXLEN_inetd_conf = 8192
+FUZZ_MAXLEN_inetd_line = 1024
+FUZZ_MAXLEN_proxy      = 4400
+FUZZ_MAXLEN_tcpmux     = 512
+FUZZ_MAXLEN_finger     = 2048
+FUZZ_MAXLEN_greeting   = 2048
+FUZZ_DICT_config     = fuzz/dict/config.dict
+FUZZ_DICT_inetd_conf = fuzz/dict/inetd.dict
+FUZZ_DICT_inetd_line = fuzz/dict/inetd.dict
+FUZZ_DICT_proxy      = fuzz/dict/proxy.dict
+
+# libconfig 1.5 leaks its partial tree on a syntax error (see
+# tests/valgrind/superd.supp); every other leak fails the run.
+FUZZ_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	   LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
+	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: fuzz fuzz-build check-fuzz-replay $(FUZZ_TARGETS:%=fuzz-%)
+# Made by pattern rules only: without this make deletes them after a link.
+.SECONDARY: $(FUZZ_OBJS) $(REPLAY_OBJS) \
+	$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/obj/fuzz/fuzz_%.o) \
+	$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/replay/fuzz/fuzz_%.o)
+
+fuzz:
+	@./packaging/install-deps fuzz
+	$(MAKE) fuzz-build
+	$(MAKE) $(FUZZ_TARGETS:%=fuzz-%)
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(CONFIG_CFLAGS) -std=c11 $(FUZZ_WARN) -O1 -g \
+		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ \
+		$(CONFIG_LIBS)
+
+$(FUZZ_TARGETS:%=fuzz-%): fuzz-%: $(FUZZ_BUILD)/fuzz_%
+	@mkdir -p $(FUZZ_BUILD)/corpus/$* $(FUZZ_BUILD)/artifacts
+	$(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=$(FUZZ_MAXLEN_$*) -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_BUILD)/artifacts/$*- \
+		$(if $(FUZZ_DICT_$*),-dict=$(FUZZ_DICT_$*)) $(FUZZ_FLAGS) \
+		$(FUZZ_BUILD)/corpus/$* fuzz/corpus/$*
+
+$(FUZZ_BUILD)/replay/%.o: %.c $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_CPPFLAGS) $(CONFIG_CFLAGS) -std=c11 $(WARN) $(ASAN_FLAGS) \
+		-c -o $@ $<
+
+$(FUZZ_BUILD)/replay/fuzz_%: $(FUZZ_BUILD)/replay/fuzz/fuzz_%.o $(REPLAY_OBJS)
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS)
+
+check-fuzz-replay: $(REPLAY_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		$(FUZZ_ENV) $(FUZZ_BUILD)/replay/fuzz_$$t fuzz/corpus/$$t || exit 1; \
+	done
