@@ -89,6 +89,7 @@ run: deps
 check: deps
 	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_services
 	$(MAKE) check-unit check-services check-man check-it check-asan check-valgrind
+	$(MAKE) deb
 
 check-unit: $(BUILD)/check_superd
 	cd tests && ../$(BUILD)/check_superd

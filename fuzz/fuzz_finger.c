@@ -101,7 +101,7 @@ static void
 check_vis(const char *src, size_t len)
 {
 	char	*full, *part;
-	size_t	 need, size, n;
+	size_t	 need, size, n, i, sizes[7];
 
 	size = FINGER_VIS_MAX(len);
 	full = malloc(size);
@@ -111,13 +111,18 @@ check_vis(const char *src, size_t len)
 	FUZZ_ASSERT(need >= len);
 	FUZZ_ASSERT(strlen(full) == need);
 	check_harmless(full, need);
-	/* Every smaller buffer: exact size, a truncated prefix, the same need. */
-	for (n = 0; n <= need && n <= 64; n++) {
+	/* Exact-size buffers up to a fit: a truncated prefix, the same need. */
+	sizes[0] = 0, sizes[1] = 1, sizes[2] = 2, sizes[3] = 5;
+	sizes[4] = need / 2, sizes[5] = need, sizes[6] = need + 1;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		n = sizes[i];
 		part = malloc(n == 0 ? 1 : n);
 		FUZZ_ASSERT(part != NULL);
 		part[0] = 'x';
 		FUZZ_ASSERT(finger_vis(part, n, src, len) == need);
-		if (n > 0) {
+		if (n > need) {
+			FUZZ_ASSERT(strcmp(part, full) == 0);
+		} else if (n > 0) {
 			FUZZ_ASSERT(strlen(part) == n - 1);
 			FUZZ_ASSERT(memcmp(part, full, n - 1) == 0);
 		} else

@@ -198,6 +198,25 @@ listener_open(struct listener *ls)
 	return 0;
 }
 
+/*
+ * A kept socket takes the new configuration's backlog and, for a UNIX
+ * socket, its mode and owner.
+ */
+void
+listener_update(struct listener *ls)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+
+	if (sc->sc_proto != PROTO_UDP && listen(ls->ls_fd, sc->sc_backlog) == -1)
+		log_warn("%s: listen", sc->sc_name);
+	if (sc->sc_proto != PROTO_UNIX)
+		return;
+	if (chmod(sc->sc_path, sc->sc_socket_mode) == -1 ||
+	    ((sc->sc_socket_uid != (uid_t)-1 || sc->sc_socket_gid != (gid_t)-1) &&
+	    chown(sc->sc_path, sc->sc_socket_uid, sc->sc_socket_gid) == -1))
+		log_warn("%s: %s", sc->sc_name, sc->sc_path);
+}
+
 /* Closes the listener for good (service removed, or superd stopping). */
 void
 listener_close(struct listener *ls)

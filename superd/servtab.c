@@ -295,8 +295,8 @@ take_sockets(struct service **svs, size_t nsv, struct listener **oldls,
 			svs[i]->sv_ls[j] = ol;
 			free(nl);
 			oldls[keep_from[k]] = NULL;
-			if (svs[i]->sv_conf->sc_proto != PROTO_UDP && ol->ls_fd != -1)
-				(void)listen(ol->ls_fd, svs[i]->sv_conf->sc_backlog);
+			if (ol->ls_fd != -1)
+				listener_update(ol);
 		}
 }
 

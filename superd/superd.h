@@ -289,6 +289,7 @@ void		 signals_child_reset(void);
 /* listen.c */
 int		 listener_open(struct listener *);
 void		 listener_close(struct listener *);
+void		 listener_update(struct listener *);
 int		 listener_same(const struct svc_conf *, const struct bindaddr *,
 		    const struct svc_conf *, const struct bindaddr *);
 int		 listener_head_peek(struct listener *, char *, size_t);
