@@ -88,7 +88,8 @@ run: deps
 
 check: deps
 	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_services
-	$(MAKE) check-unit check-services check-man check-it check-asan check-valgrind
+	$(MAKE) check-unit check-services check-man check-fuzz-replay check-it check-asan \
+		check-valgrind
 	$(MAKE) deb
 
 check-unit: $(BUILD)/check_superd
@@ -130,3 +131,5 @@ clean:
 	rm -rf $(BUILD) superd/superd $(SERVICES)
 -include packaging/deb.mk
 -include fuzz/fuzz.mk
+-include bench/bench.mk
+-include tests/soak/soak.mk

@@ -39,6 +39,7 @@
 
 #define CONFIG_FILE_MAX		(4 * 1024 * 1024)
 #define CONFIG_INCLUDE_DEPTH	10	/* as deep as libconfig 1.5 goes */
+#define CONFIG_INCLUDE_FILES	100	/* @include reads per file loaded */
 #define CONFIG_KEYS_MAX		48	/* room for the per-service keys */
 
 /* Where a problem is: a file (owned by the loader), its order, a line. */
@@ -470,6 +471,7 @@ struct scan {
 	int		 sn_depth;
 	int		 sn_line;
 	int		 sn_bad;
+	int		*sn_reads;	/* files @included so far, all depths */
 };
 
 static int	scan_text(struct scan *, const char *);
@@ -512,9 +514,15 @@ scan_include(struct scan *sn, const char *p)
 		problem(sn->sn_ld, &w, "@include \"%s\": nested more than %d "
 		    "deep", name, CONFIG_INCLUDE_DEPTH);
 		sn->sn_bad = 1;
+	} else if (*sn->sn_reads >= CONFIG_INCLUDE_FILES) {
+		/* a file that includes itself twice would take 2^10 reads */
+		problem(sn->sn_ld, &w, "@include \"%s\": more than %d "
+		    "@include files", name, CONFIG_INCLUDE_FILES);
+		sn->sn_bad = 1;
 	} else if ((text = read_text(sn->sn_ld, full, sn->sn_seq)) == NULL)
 		sn->sn_bad = 1;
 	else {
+		(*sn->sn_reads)++;
 		sub = *sn;
 		sub.sn_path = full;
 		sub.sn_depth = sn->sn_depth + 1;
@@ -637,6 +645,7 @@ cfile_load(struct loader *ld, const char *path, int seq)
 	struct scan	 sn;
 	struct where	 w;
 	char		*text, *ef;
+	int		 reads = 0;
 
 	if ((text = read_text(ld, path, seq)) == NULL)
 		return NULL;
@@ -655,6 +664,7 @@ cfile_load(struct loader *ld, const char *path, int seq)
 	sn.sn_dir = cf->cf_dir;
 	sn.sn_seq = seq;
 	sn.sn_line = 1;
+	sn.sn_reads = &reads;
 	if (scan_text(&sn, text) == -1) {
 		free(text);
 		return NULL;
