@@ -836,6 +836,25 @@ START_TEST(test_atinclude_self)
 }
 END_TEST
 
+/* A file that includes itself twice is refused at once, not read 2^10 times. */
+START_TEST(test_atinclude_fanout)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*cf;
+	size_t			 i;
+	int			 bounded = 0;
+
+	cf = config_load("data/bad-atinclude-fanout.conf", &errs);
+	ck_assert_ptr_null(cf);
+	for (i = 0; i < errs.ce_count; i++)
+		bounded |= strstr(errs.ce_msg[i], "more than 100 @include files")
+		    != NULL;
+	ck_assert_msg(bounded, "no error about the @include bound");
+	ck_assert_uint_lt(errs.ce_count, 200);
+	config_errors_clear(&errs);
+}
+END_TEST
+
 START_TEST(test_atinclude_errors_name_the_part)
 {
 	static const char *const want[] = {
@@ -1487,6 +1506,7 @@ config_suite(void)
 	tcase_add_test(tc, test_atinclude);
 	tcase_add_test(tc, test_atinclude_directory);
 	tcase_add_test(tc, test_atinclude_self);
+	tcase_add_test(tc, test_atinclude_fanout);
 	tcase_add_test(tc, test_atinclude_errors_name_the_part);
 	suite_add_tcase(s, tc);
 
