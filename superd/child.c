@@ -30,7 +30,7 @@ child_count(void)
 
 int
 child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
-    const char *peer)
+    const char *peer, struct errlog *el)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct child		*ch, *grown;
@@ -39,8 +39,10 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 		size_t cap = children_cap ? children_cap * 2 : 64;
 
 		grown = reallocarray(children, cap, sizeof(*children));
-		if (grown == NULL)
+		if (grown == NULL) {
+			errlog_close(el, sv);
 			return -1;
+		}
 		children = grown;
 		children_cap = cap;
 	}
@@ -51,6 +53,7 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 	ch->ch_wait = wait_ls;
 	strncpy(ch->ch_peer, peer, sizeof(ch->ch_peer) - 1);
 	ch->ch_start = mono_ms();
+	ch->ch_err = *el;
 	if (sc->sc_timeout > 0)
 		ch->ch_deadline = ch->ch_start + (int64_t)sc->sc_timeout * 1000;
 	sv->sv_running++;
@@ -167,6 +170,9 @@ child_reap_all(void)
 		if ((ch = child_find(pid)) == NULL)
 			continue;
 		sv = ch->ch_svc;
+		/* What it wrote before it ended comes before its exit line. */
+		errlog_read(&ch->ch_err, sv, 1);
+		errlog_close(&ch->ch_err, sv);
 		log_exit(ch, status, now);
 		if (ch->ch_wait != NULL)
 			wait_progress(ch, status, now);
@@ -178,6 +184,34 @@ child_reap_all(void)
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_warn("waitpid");
+}
+
+/* Adds the stderr pipes that may be read now to the loop's set. */
+void
+child_watch_stderr(fd_set *set, int *maxfd, int64_t now, int64_t *next)
+{
+	size_t	 i;
+	int	 fd;
+
+	for (i = 0; i < nchildren; i++) {
+		fd = children[i].ch_err.el_fd;
+		if (fd == -1 || !errlog_ready(children[i].ch_svc, now, next))
+			continue;
+		FD_SET(fd, set);
+		if (fd > *maxfd)
+			*maxfd = fd;
+	}
+}
+
+void
+child_read_stderr(const fd_set *set)
+{
+	size_t	 i;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].ch_err.el_fd != -1 &&
+		    FD_ISSET(children[i].ch_err.el_fd, set))
+			errlog_read(&children[i].ch_err, children[i].ch_svc, 0);
 }
 
 static void

@@ -172,7 +172,7 @@ listener_open(struct listener *ls)
 	int			 fd;
 
 	fd = sc->sc_proto == PROTO_UNIX ? open_unix(ls) : open_inet(ls);
-	if (fd != -1 && fd >= FD_SETSIZE) {
+	if (fd != -1 && !fd_has_headroom(fd)) {
 		close(fd);
 		fd = -1;
 		errno = EMFILE;

@@ -7,6 +7,7 @@
  * kernel's backlog holds the clients meanwhile, so no limit drops anyone.
  * Timers (bind retry, pauses, rate, timeouts) only shorten the wait.
  */
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 
@@ -77,18 +78,13 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 
 	svs = servtab_services(&n);
 	for (i = 0; i < n; i++) {
-		if (spawn_stderr_ready(svs[i], now, next))
-			fdset_add(fs, svs[i]->sv_errpipe[0]);
 		if (!service_open_now(svs[i], now, next))
 			continue;
 		for (j = 0; j < svs[i]->sv_nls; j++)
 			if (svs[i]->sv_ls[j]->ls_waitpid == 0)
 				fdset_add(fs, svs[i]->sv_ls[j]->ls_fd);
 	}
-	svs = servtab_retired(&n);
-	for (i = 0; i < n; i++)
-		if (spawn_stderr_ready(svs[i], now, next))
-			fdset_add(fs, svs[i]->sv_errpipe[0]);
+	child_watch_stderr(&fs->fs_read, &fs->fs_max, now, next);
 }
 
 /* Out of descriptors or processes: rest a moment instead of spinning. */
@@ -136,6 +132,7 @@ serve_connection(struct service *sv, int fd)
 	struct peer		 pe;
 	char			 from[96];
 	const char		*why;
+	struct errlog		 el;
 	pid_t			 pid;
 	int			 failed;
 
@@ -156,20 +153,41 @@ serve_connection(struct service *sv, int fd)
 	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
-	} else if ((pid = spawn_instance(sv, fd, &pe, &failed)) == -1) {
+	} else if ((pid = spawn_instance(sv, fd, &pe, &failed, &el)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM)
 			service_pause(sv, "cannot fork");
 	} else {
 		sv->sv_pause_logged = 0;	/* the shortage, if any, is over */
 		policy_rate_take(sv);
 		log_start(sv, pid, from);
-		if (child_add(sv, NULL, pid, pe.pe_remote_ip) == -1)
+		if (child_add(sv, NULL, pid, pe.pe_remote_ip, &el) == -1)
 			log_warn("%s: child table", sc->sc_name);
 	}
 	close(fd);
 }
 
+#define FD_HEADROOM	8	/* descriptors kept free to accept and spawn */
+
 static int	reserve_fd = -1;	/* spent to shed a client on EMFILE */
+
+/*
+ * Whether a descriptor superd keeps (a listener, an instance's stderr
+ * pipe) leaves room under RLIMIT_NOFILE to accept a client, start its
+ * instance and write the ports file, and can be watched by select.
+ * Keeping descriptors until none is left would leave superd unable to
+ * serve anyone.
+ */
+int
+fd_has_headroom(int fd)
+{
+	struct rlimit	 rl;
+
+	if (fd >= FD_SETSIZE)
+		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return 1;
+	return (rlim_t)fd + FD_HEADROOM < rl.rlim_cur;
+}
 
 /*
  * Out of descriptors: the client at the head of the backlog would wake us
@@ -191,8 +209,9 @@ shed_client(struct service *sv, struct listener *ls)
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static void
-loop_reserve_fd(void)
+/* Before any listener opens, so the reserve is there when needed. */
+void
+loop_init(void)
 {
 	if (reserve_fd == -1)
 		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -233,14 +252,15 @@ accept_clients(struct service *sv, struct listener *ls)
 static void
 lend_listener(struct service *sv, struct listener *ls)
 {
-	char	 from[96] = "-";
-	pid_t	 pid;
-	int	 failed;
+	char		 from[96] = "-";
+	struct errlog	 el;
+	pid_t		 pid;
+	int		 failed;
 
 	if (sv->sv_conf->sc_proto == PROTO_UDP &&
 	    listener_head_peek(ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all */
-	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed)) == -1) {
+	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed, &el)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
 		    "cannot fork" : "cannot start an instance");
@@ -252,7 +272,7 @@ lend_listener(struct service *sv, struct listener *ls)
 	policy_rate_take(sv);
 	ls->ls_head_at = mono_ms();
 	log_start(sv, pid, from);
-	if (child_add(sv, ls, pid, from) == -1)
+	if (child_add(sv, ls, pid, from, &el) == -1)
 		log_warn("%s: child table", sv->sv_conf->sc_name);
 }
 
@@ -277,9 +297,6 @@ dispatch(struct fdset *fs)
 
 	svs = servtab_services(&n);
 	for (i = 0; i < n; i++) {
-		if (svs[i]->sv_errpipe[0] != -1 &&
-		    FD_ISSET(svs[i]->sv_errpipe[0], &fs->fs_read))
-			spawn_drain_stderr(svs[i], 0);
 		for (j = 0; j < svs[i]->sv_nls; j++) {
 			struct listener *ls = svs[i]->sv_ls[j];
 
@@ -288,11 +305,7 @@ dispatch(struct fdset *fs)
 				listener_ready(svs[i], ls);
 		}
 	}
-	svs = servtab_retired(&n);
-	for (i = 0; i < n; i++)
-		if (svs[i]->sv_errpipe[0] != -1 &&
-		    FD_ISSET(svs[i]->sv_errpipe[0], &fs->fs_read))
-			spawn_drain_stderr(svs[i], 0);
+	child_read_stderr(&fs->fs_read);
 }
 
 /* SIGHUP: check the whole new file first; any error keeps the old one. */
@@ -334,7 +347,7 @@ loop_run(void)
 	int64_t		 now, next;
 	int		 rc;
 
-	loop_reserve_fd();
+	loop_init();
 	for (;;) {
 		if (signals_take(SIG_STOP))
 			return;

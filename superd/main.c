@@ -248,6 +248,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	servtab_set_ports(op.op_ports);
+	loop_init();
 	log_info("starting superd %s", SUPERD_VERSION);
 	log_conf_warnings(conf);
 	if (servtab_apply(conf) == -1) {

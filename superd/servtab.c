@@ -97,7 +97,6 @@ service_new(struct svc_conf *sc)
 	if ((sv = calloc(1, sizeof(*sv))) == NULL)
 		return NULL;
 	sv->sv_conf = sc;
-	sv->sv_errpipe[0] = sv->sv_errpipe[1] = -1;
 	n = sc->sc_proto == PROTO_UNIX ? 1 : sc->sc_nbinds;
 	if (n > 0 && (sv->sv_ls = calloc(n, sizeof(*sv->sv_ls))) == NULL)
 		goto fail;
@@ -132,10 +131,8 @@ service_free(struct service *sv)
 		listener_close(sv->sv_ls[i]);
 		free(sv->sv_ls[i]);
 	}
-	spawn_close_stderr(sv);
 	policy_source_free(sv->sv_sources);
 	ident_clear(&sv->sv_ident);
-	free(sv->sv_errbuf);
 	free(sv->sv_ls);
 	free(sv);
 }
@@ -161,7 +158,6 @@ servtab_retire_done(struct service *sv)
 		if (retired[i] != sv)
 			continue;
 		retired[i] = retired[--nretired];
-		spawn_drain_stderr(sv, 1);
 		service_free_all(sv);
 		return;
 	}
@@ -215,13 +211,9 @@ service_inherit(struct service *sv, struct service *old)
 	sv->sv_loops = old->sv_loops;
 	sv->sv_sources = old->sv_sources;
 	old->sv_sources = NULL;
-	/* Running instances still write to the old pipe: it moves too. */
-	if (old->sv_errpipe[0] != -1) {
-		spawn_drain_stderr(old, 0);
-		sv->sv_errpipe[0] = old->sv_errpipe[0];
-		sv->sv_errpipe[1] = old->sv_errpipe[1];
-		old->sv_errpipe[0] = old->sv_errpipe[1] = -1;
-	}
+	sv->sv_errwindow = old->sv_errwindow;
+	sv->sv_errlines = old->sv_errlines;
+	sv->sv_errdropped = old->sv_errdropped;
 	child_rebind(old, sv);
 	old->sv_running = 0;
 }

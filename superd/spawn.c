@@ -31,8 +31,6 @@
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
 #endif
 
-#define ERRLINE_MAX	1024
-#define ERRLINES_PER_S	100	/* stderr lines logged per service per second */
 #define PROXY_SECONDS	5	/* to send a PROXY header */
 
 enum stage {
@@ -319,25 +317,6 @@ child_run(struct spawn_ctx *cx)
 	child_fail(cx, STAGE_EXEC);
 }
 
-/* The write end of the service's stderr pipe, made on first use. */
-static int
-stderr_pipe(struct service *sv)
-{
-	if (sv->sv_errpipe[1] != -1)
-		return sv->sv_errpipe[1];
-	if (pipe2(sv->sv_errpipe, O_CLOEXEC) == -1) {
-		sv->sv_errpipe[0] = sv->sv_errpipe[1] = -1;
-		return -1;
-	}
-	if (fcntl(sv->sv_errpipe[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    sv->sv_errpipe[0] >= FD_SETSIZE) {
-		spawn_close_stderr(sv);
-		errno = EMFILE;
-		return -1;
-	}
-	return sv->sv_errpipe[1];
-}
-
 /*
  * A plain program starts through vfork: the parent sleeps until the exec,
  * without copying its page tables.  A child that reads from the client
@@ -416,7 +395,8 @@ null_fd(void)
  * failure is logged here.
  */
 pid_t
-spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
+spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
+    struct errlog *el)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct spawn_ctx	 cx;
@@ -426,6 +406,8 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
 	pid_t			 pid;
 
 	*failed = 0;
+	memset(el, 0, sizeof(*el));
+	el->el_fd = -1;
 	memset(&cx, 0, sizeof(cx));
 	cx.sx_sc = sc;
 	cx.sx_id = &sv->sv_ident;
@@ -439,8 +421,6 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
 		    sc->sc_user);
 		return -1;
 	}
-	if (sc->sc_stderr == STDERR_LOG && (cx.sx_errfd = stderr_pipe(sv)) == -1)
-		log_warn("%s: no stderr pipe, stderr goes nowhere", sc->sc_name);
 	if ((cx.sx_nullfd = null_fd()) == -1) {
 		log_warn("%s: /dev/null", sc->sc_name);
 		return -1;
@@ -450,6 +430,8 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
 		log_warn("%s: environment", sc->sc_name);
 		return -1;
 	}
+	if (sc->sc_stderr == STDERR_LOG)
+		cx.sx_errfd = errlog_open(el, sv);
 	/* No handler of superd's may run in the child before it resets them. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
@@ -457,100 +439,14 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed)
 	saved_errno = errno;
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	env_free(cx.sx_env);
+	if (cx.sx_errfd != -1)
+		close(cx.sx_errfd);
 	if (pid == -1) {
+		errlog_close(el, sv);
 		errno = saved_errno;
 		return -1;
 	}
 	if ((*failed = rp.rp_stage != -1))
 		log_spawn_failure(sc, rp.rp_stage, rp.rp_errno);
 	return pid;
-}
-
-/*
- * Whether the service's stderr pipe may be read now.  Past its budget of
- * lines for this second it is left alone: a flooding instance then waits
- * on its own full pipe while superd and the log stay calm.
- */
-int
-spawn_stderr_ready(struct service *sv, int64_t now, int64_t *next)
-{
-	if (sv->sv_errpipe[0] == -1)
-		return 0;
-	if (now - sv->sv_errwindow >= 1000) {
-		if (sv->sv_errdropped > 0)
-			log_warnx("%s: stderr: %lu lines not logged (over %d a "
-			    "second)", sv->sv_conf->sc_name, sv->sv_errdropped,
-			    ERRLINES_PER_S);
-		sv->sv_errwindow = now;
-		sv->sv_errlines = 0;
-		sv->sv_errdropped = 0;
-	}
-	if (sv->sv_errlines < ERRLINES_PER_S)
-		return 1;
-	if (*next == 0 || sv->sv_errwindow + 1000 < *next)
-		*next = sv->sv_errwindow + 1000;
-	return 0;
-}
-
-static void
-stderr_line(struct service *sv, const char *line, size_t len)
-{
-	if (sv->sv_errlines >= ERRLINES_PER_S) {
-		sv->sv_errdropped++;
-		return;
-	}
-	sv->sv_errlines++;
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		len--;
-	log_info("%s: stderr: %.*s", sv->sv_conf->sc_name, (int)len, line);
-}
-
-/*
- * Reads what instances wrote to stderr and logs it line by line.  A turn
- * reads a bounded amount, so a flooding instance cannot starve the loop;
- * `all` reads until the pipe is empty.
- */
-void
-spawn_drain_stderr(struct service *sv, int all)
-{
-	char	 buf[4096];
-	ssize_t	 n;
-	size_t	 i, start;
-	int	 turns = all ? 1024 : 4;
-	int64_t	 next = 0;
-
-	if (sv->sv_errpipe[0] == -1)
-		return;
-	if (sv->sv_errbuf == NULL &&
-	    (sv->sv_errbuf = malloc(ERRLINE_MAX)) == NULL)
-		return;
-	while (turns-- > 0 && (all || spawn_stderr_ready(sv, mono_ms(), &next)) &&
-	    (n = read(sv->sv_errpipe[0], buf, sizeof(buf))) > 0) {
-		for (i = 0, start = 0; i < (size_t)n; i++) {
-			if (buf[i] != '\n' && sv->sv_errlen + (i - start) <
-			    ERRLINE_MAX - 1)
-				continue;
-			memcpy(sv->sv_errbuf + sv->sv_errlen, buf + start,
-			    i - start);
-			stderr_line(sv, sv->sv_errbuf, sv->sv_errlen + i - start);
-			sv->sv_errlen = 0;
-			start = i + (buf[i] == '\n');
-		}
-		memcpy(sv->sv_errbuf + sv->sv_errlen, buf + start, n - start);
-		sv->sv_errlen += n - start;
-	}
-	if (all && sv->sv_errlen > 0) {
-		stderr_line(sv, sv->sv_errbuf, sv->sv_errlen);
-		sv->sv_errlen = 0;
-	}
-}
-
-void
-spawn_close_stderr(struct service *sv)
-{
-	if (sv->sv_errpipe[0] != -1)
-		close(sv->sv_errpipe[0]);
-	if (sv->sv_errpipe[1] != -1)
-		close(sv->sv_errpipe[1]);
-	sv->sv_errpipe[0] = sv->sv_errpipe[1] = -1;
 }

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 
 #include <stddef.h>
@@ -218,13 +219,18 @@ struct service {
 	int			 sv_loops;	/* no-progress restarts in a row */
 	struct src_table	*sv_sources;	/* per_source_rate counts */
 	struct ident		 sv_ident;
-	int			 sv_errpipe[2];	/* stderr = log; -1 when none */
-	char			*sv_errbuf;	/* partial stderr line */
-	size_t			 sv_errlen;
 	int64_t			 sv_errwindow;	/* start of this second's budget */
 	unsigned		 sv_errlines;	/* stderr lines logged in it */
 	unsigned long		 sv_errdropped;	/* lines over the budget */
+	int			 sv_errnopipe;	/* "no pipe" logged, until one opens */
 	int			 sv_retired;
+};
+
+/* The stderr pipe of one instance (`stderr = "log"`), read by superd. */
+struct errlog {
+	int			 el_fd;		/* read end, -1 when none */
+	char			*el_buf;	/* a partial line */
+	size_t			 el_len;
 };
 
 struct child {
@@ -235,6 +241,7 @@ struct child {
 	int64_t			 ch_start;	/* mono_ms() */
 	int64_t			 ch_deadline;	/* mono_ms(), 0 = none */
 	int			 ch_killed;	/* 1 SIGTERM sent, 2 SIGKILL sent */
+	struct errlog		 ch_err;
 };
 
 /* Peer of a connection as a service sees it. */
@@ -330,18 +337,26 @@ int		 policy_source_rate(struct src_table **, int, const char *,
 void		 policy_source_free(struct src_table *);
 
 /* loop.c */
+void		 loop_init(void);
+int		 fd_has_headroom(int);
 void		 loop_run(void);
 int64_t		 mono_ms(void);
 
 /* spawn.c */
-pid_t		 spawn_instance(struct service *, int, const struct peer *, int *);
-void		 spawn_drain_stderr(struct service *, int);
-void		 spawn_close_stderr(struct service *);
-int		 spawn_stderr_ready(struct service *, int64_t, int64_t *);
+pid_t		 spawn_instance(struct service *, int, const struct peer *, int *,
+		    struct errlog *);
+
+/* errlog.c */
+int		 errlog_open(struct errlog *, struct service *);
+int		 errlog_ready(struct service *, int64_t, int64_t *);
+void		 errlog_read(struct errlog *, struct service *, int);
+void		 errlog_close(struct errlog *, struct service *);
 
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,
-		    const char *);
+		    const char *, struct errlog *);
+void		 child_watch_stderr(fd_set *, int *, int64_t, int64_t *);
+void		 child_read_stderr(const fd_set *);
 void		 child_reap_all(void);
 void		 child_timeouts(int64_t, int64_t *);
 void		 child_forget_listener(const struct listener *);
