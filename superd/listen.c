@@ -86,6 +86,28 @@ unix_clear_path(const char *path)
 	return unlink(path);
 }
 
+/* Closes fd on a failure path, keeping the errno that tells why. */
+static int
+fail_close(int fd)
+{
+	int	 saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* A UNIX socket's mode and owner, as configured. */
+static int
+unix_perms(const struct svc_conf *sc)
+{
+	if (chmod(sc->sc_path, sc->sc_socket_mode) == -1)
+		return -1;
+	if (sc->sc_socket_uid == (uid_t)-1 && sc->sc_socket_gid == (gid_t)-1)
+		return 0;
+	return chown(sc->sc_path, sc->sc_socket_uid, sc->sc_socket_gid);
+}
+
 static int
 open_unix(struct listener *ls)
 {
@@ -102,26 +124,15 @@ open_unix(struct listener *ls)
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, sc->sc_path, sizeof(sun.sun_path) - 1);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		goto fail;
-	if (chmod(sc->sc_path, sc->sc_socket_mode) == -1 ||
-	    ((sc->sc_socket_uid != (uid_t)-1 || sc->sc_socket_gid != (gid_t)-1) &&
-	    chown(sc->sc_path, sc->sc_socket_uid, sc->sc_socket_gid) == -1) ||
-	    listen(fd, sc->sc_backlog) == -1) {
+		return fail_close(fd);
+	if (unix_perms(sc) == -1 || listen(fd, sc->sc_backlog) == -1) {
 		int saved = errno;
 
 		unlink(sc->sc_path);
 		errno = saved;
-		goto fail;
+		return fail_close(fd);
 	}
 	return fd;
-fail:
-	{
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-	}
-	return -1;
 }
 
 static int
@@ -137,27 +148,18 @@ open_inet(struct listener *ls)
 	if (fd == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
-		goto fail;
+		return fail_close(fd);
 	if (ba->ba_addr.ss_family == AF_INET6) {
 		/* "*" is one dual-stack socket; a named IPv6 address is IPv6 only. */
 		v6only = !ba->ba_wildcard;
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		    sizeof(v6only)) == -1)
-			goto fail;
+			return fail_close(fd);
 	}
-	if (bind(fd, (const struct sockaddr *)&ba->ba_addr, ba->ba_len) == -1)
-		goto fail;
-	if (type == SOCK_STREAM && listen(fd, sc->sc_backlog) == -1)
-		goto fail;
+	if (bind(fd, (const struct sockaddr *)&ba->ba_addr, ba->ba_len) == -1 ||
+	    (type == SOCK_STREAM && listen(fd, sc->sc_backlog) == -1))
+		return fail_close(fd);
 	return fd;
-fail:
-	{
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-	}
-	return -1;
 }
 
 /*
@@ -209,11 +211,7 @@ listener_update(struct listener *ls)
 
 	if (sc->sc_proto != PROTO_UDP && listen(ls->ls_fd, sc->sc_backlog) == -1)
 		log_warn("%s: listen", sc->sc_name);
-	if (sc->sc_proto != PROTO_UNIX)
-		return;
-	if (chmod(sc->sc_path, sc->sc_socket_mode) == -1 ||
-	    ((sc->sc_socket_uid != (uid_t)-1 || sc->sc_socket_gid != (gid_t)-1) &&
-	    chown(sc->sc_path, sc->sc_socket_uid, sc->sc_socket_gid) == -1))
+	if (sc->sc_proto == PROTO_UNIX && unix_perms(sc) == -1)
 		log_warn("%s: %s", sc->sc_name, sc->sc_path);
 }
 

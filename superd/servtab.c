@@ -118,9 +118,9 @@ fail:
 	return NULL;
 }
 
-/* Frees a service whose listeners are closed or handed on. */
+/* Closes the listeners the service still has (not handed on). */
 static void
-service_free(struct service *sv)
+listeners_close(struct service *sv)
 {
 	size_t	 i;
 
@@ -129,8 +129,18 @@ service_free(struct service *sv)
 			continue;
 		child_forget_listener(sv->sv_ls[i]);
 		listener_close(sv->sv_ls[i]);
-		free(sv->sv_ls[i]);
 	}
+}
+
+/* Frees a service whose listeners are closed or handed on. */
+static void
+service_free(struct service *sv)
+{
+	size_t	 i;
+
+	listeners_close(sv);
+	for (i = 0; i < sv->sv_nls; i++)
+		free(sv->sv_ls[i]);
 	policy_source_free(sv->sv_sources);
 	ident_clear(&sv->sv_ident);
 	free(sv->sv_ls);
@@ -222,14 +232,8 @@ static int
 retire(struct service *sv)
 {
 	struct service	**grown;
-	size_t		  i;
 
-	for (i = 0; i < sv->sv_nls; i++) {
-		if (sv->sv_ls[i] == NULL)
-			continue;
-		child_forget_listener(sv->sv_ls[i]);
-		listener_close(sv->sv_ls[i]);
-	}
+	listeners_close(sv);
 	if (sv->sv_running == 0) {
 		service_free_all(sv);
 		return 0;

@@ -75,38 +75,28 @@ static const int limit_resource[LIMIT_COUNT] = {
 	RLIMIT_CPU, RLIMIT_AS, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_FSIZE
 };
 
-/* Marks every descriptor from lowfd up close-on-exec. */
+/*
+ * Closes every descriptor from lowfd up, or with CLOSE_RANGE_CLOEXEC
+ * marks them close-on-exec: one system call, not one per possible
+ * descriptor (the loop is only for kernels without close_range).
+ */
 static void
-cloexec_from(int lowfd)
+fds_from(int lowfd, unsigned flags)
 {
 	long	 max, fd;
 
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+	if (syscall(SYS_close_range, lowfd, ~0U, flags) == 0)
 		return;
 #endif
 	max = sysconf(_SC_OPEN_MAX);
 	if (max < 0 || max > 65536)
 		max = 65536;
 	for (fd = lowfd; fd < max; fd++)
-		(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
-}
-
-/* Closes every descriptor from lowfd up (a child that will not exec). */
-static void
-close_from(int lowfd)
-{
-	long	 max, fd;
-
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, lowfd, ~0U, 0) == 0)
-		return;
-#endif
-	max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = lowfd; fd < max; fd++)
-		(void)close((int)fd);
+		if (flags & CLOSE_RANGE_CLOEXEC)
+			(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		else
+			(void)close((int)fd);
 }
 
 static void
@@ -161,7 +151,7 @@ child_fds(const struct spawn_ctx *cx)
 	    dup2(errfd, STDERR_FILENO) == -1)
 		return -1;
 	/* Whatever superd inherited from its own parent goes too. */
-	cloexec_from(3);
+	fds_from(3, CLOSE_RANGE_CLOEXEC);
 	return 0;
 }
 
@@ -306,7 +296,7 @@ child_run(struct spawn_ctx *cx)
 	umask(022);
 	if (sc->sc_builtin != BUILTIN_NONE) {
 		/* No exec will close superd's listeners and pipes: do it now. */
-		close_from(3);
+		fds_from(3, 0);
 		builtin_run(sc->sc_builtin, STDIN_FILENO);
 	}
 	if (cx->sx_env == NULL) {
