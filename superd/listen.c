@@ -258,24 +258,70 @@ fnv1a(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-/* Hash of the first queued datagram and its source, or -1 when none. */
+#define HEAD_BYTES	256	/* of a datagram, to tell it from another */
+
+/* Peeks at the first queued datagram with its kernel time stamp. */
+static ssize_t
+head_peek(int fd, char *buf, size_t size, struct sockaddr_storage *ss,
+    socklen_t *sslen, struct timespec *ts)
+{
+	union {
+		struct cmsghdr	 align;
+		char		 space[CMSG_SPACE(sizeof(struct timespec))];
+	} ctl;
+	struct iovec	 iov = { buf, size };
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	int		 on = 1, off = 0;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = ss;
+	msg.msg_namelen = sizeof(*ss);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.space;
+	msg.msg_controllen = sizeof(ctl.space);
+	/*
+	 * The kernel stamps a datagram the first time it is read with time
+	 * stamps on, and the stamp stays with it: it tells the datagram that
+	 * started an instance from the same request sent again.  Off again at
+	 * once, so the program gets the socket as it was configured.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	n = recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &off, sizeof(off));
+	if (n == -1)
+		return -1;
+	memset(ts, 0, sizeof(*ts));
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMPNS)
+			memcpy(ts, CMSG_DATA(cm), sizeof(*ts));
+	*sslen = msg.msg_namelen;
+	return n;
+}
+
+/*
+ * A fingerprint of the first queued datagram: source, length, first
+ * bytes and time stamp.  -1 when none is queued.
+ */
 static int
 head_hash(int fd, uint64_t *hash, char *peer, size_t size)
 {
-	static char		 buf[65536];
+	char			 buf[HEAD_BYTES], ip[64];
 	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
+	socklen_t		 len;
+	struct timespec		 ts;
 	ssize_t			 n;
 	unsigned		 port;
-	char			 ip[64];
 
-	n = recvfrom(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC,
-	    (struct sockaddr *)&ss, &len);
-	if (n == -1)
+	if ((n = head_peek(fd, buf, sizeof(buf), &ss, &len, &ts)) == -1)
 		return -1;
-	if ((size_t)n > sizeof(buf))
-		n = sizeof(buf);
-	*hash = fnv1a(fnv1a(14695981039346656037ULL, &ss, len), buf, (size_t)n);
+	*hash = fnv1a(14695981039346656037ULL, &ss, len);
+	*hash = fnv1a(*hash, &n, sizeof(n));
+	*hash = fnv1a(*hash, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
+	*hash = fnv1a(*hash, &ts, sizeof(ts));
 	if (peer != NULL) {
 		addr_format((struct sockaddr *)&ss, len, ip, sizeof(ip), &port);
 		snprintf(peer, size, "%s:%u", ip, port);
