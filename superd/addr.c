@@ -78,9 +78,30 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
 	return 0;
 }
 
-/* Fills in both ends of the connection on fd (a connected socket). */
+/* Whether the address is a wildcard (0.0.0.0 or ::), whose connections
+ * each have their own local address. */
+static int
+addr_is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return 1;
+}
+
+/*
+ * Fills in both ends of the connection on fd; fails when the client is
+ * already gone (getpeername is also how a connection reset while it
+ * waited in the backlog is noticed, before an instance starts for it).
+ * local is the listener's bound address, which is the connection's own
+ * unless it is a wildcard: only then does the kernel have to be asked.
+ */
 int
-peer_fill(struct peer *pe, int fd, enum proto proto)
+peer_fill(struct peer *pe, int fd, enum proto proto,
+    const struct sockaddr_storage *local, socklen_t llen)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
@@ -99,15 +120,19 @@ peer_fill(struct peer *pe, int fd, enum proto proto)
 		    "pid %ld", (long)cred.pid);
 		return 0;
 	}
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		return -1;
-	addr_format((struct sockaddr *)&ss, len, pe->pe_local_ip,
+	if (local == NULL || llen == 0 || addr_is_any(local)) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			return -1;
+		local = &ss;
+		llen = len;
+	}
+	addr_format((const struct sockaddr *)local, llen, pe->pe_local_ip,
 	    sizeof(pe->pe_local_ip), &pe->pe_local_port);
 	len = sizeof(ss);
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -1;
-	addr_format((struct sockaddr *)&ss, len, pe->pe_remote_ip,
+	addr_format((const struct sockaddr *)&ss, len, pe->pe_remote_ip,
 	    sizeof(pe->pe_remote_ip), &pe->pe_remote_port);
 	return 0;
 }

@@ -126,7 +126,7 @@ log_start(const struct service *sv, pid_t pid, const char *from)
 
 /* Starts an instance for an accepted connection; closes it either way. */
 static void
-serve_connection(struct service *sv, int fd)
+serve_connection(struct service *sv, struct listener *ls, int fd)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct peer		 pe;
@@ -136,7 +136,8 @@ serve_connection(struct service *sv, int fd)
 	pid_t			 pid;
 	int			 failed;
 
-	if (peer_fill(&pe, fd, sc->sc_proto) == -1) {
+	if (peer_fill(&pe, fd, sc->sc_proto, &ls->ls_bound,
+	    ls->ls_boundlen) == -1) {
 		close(fd);	/* gone before we looked: nothing to serve */
 		return;
 	}
@@ -177,16 +178,14 @@ static int	reserve_fd = -1;	/* spent to shed a client on EMFILE */
  * Keeping descriptors until none is left would leave superd unable to
  * serve anyone.
  */
+static rlim_t	nofile = RLIM_INFINITY;	/* RLIMIT_NOFILE, read at start */
+
 int
 fd_has_headroom(int fd)
 {
-	struct rlimit	 rl;
-
 	if (fd >= FD_SETSIZE)
 		return 0;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		return 1;
-	return (rlim_t)fd + FD_HEADROOM < rl.rlim_cur;
+	return nofile == RLIM_INFINITY || (rlim_t)fd + FD_HEADROOM < nofile;
 }
 
 /*
@@ -210,9 +209,20 @@ shed_client(struct service *sv, struct listener *ls)
 }
 
 /* Before any listener opens, so the reserve is there when needed. */
+/* Read once per start and reload: asking on every spawn costs a syscall. */
+static void
+nofile_refresh(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile = rl.rlim_cur;
+}
+
 void
 loop_init(void)
 {
+	nofile_refresh();
 	if (reserve_fd == -1)
 		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
@@ -242,7 +252,7 @@ accept_clients(struct service *sv, struct listener *ls)
 				return;
 			continue;
 		}
-		serve_connection(sv, fd);
+		serve_connection(sv, ls, fd);
 		if (sv->sv_paused_until != 0)
 			return;
 	}
@@ -318,6 +328,7 @@ reload(void)
 	size_t			 i;
 
 	notify("RELOADING=1");
+	nofile_refresh();
 	cur = servtab_conf();
 	nc = config_load(cur->cf_file, &errs);
 	if (nc == NULL) {

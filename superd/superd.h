@@ -276,7 +276,8 @@ void		 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn))
 int		 addr_format(const struct sockaddr *, socklen_t, char *, size_t,
 		    unsigned *);
 void		 addr_unmap(struct sockaddr_storage *, socklen_t *);
-int		 peer_fill(struct peer *, int, enum proto);
+int		 peer_fill(struct peer *, int, enum proto,
+		    const struct sockaddr_storage *, socklen_t);
 
 /* env.c: the environment of a started program, pure */
 char		**env_build(const struct svc_conf *, const struct peer *);
