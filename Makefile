@@ -57,6 +57,10 @@ $(BUILD)/asan/%.o: superd/%.c superd/superd.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) -std=c11 $(WARN) $(ASAN_FLAGS) -c -o $@ $<
 
+# The files of config_load() share a private header.
+$(filter $(BUILD)/obj/config% $(BUILD)/asan/config%,$(LIB_OBJS) $(ASAN_OBJS)): \
+	superd/config_int.h
+
 $(BUILD)/tests/%.o: tests/%.c superd/superd.h tests/check_superd.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<

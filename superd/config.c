@@ -8,26 +8,24 @@
  * "FILE:LINE: message".  It binds nothing and writes nothing, so superd -t
  * and a reload can call it freely.
  *
- * Files are read into memory here, not by libconfig: that lets us refuse
- * oversized files, NUL bytes and an @include of a directory (libconfig 1.5
- * exits on that) before libconfig parses anything.
+ * This file owns the load and maps libconfig's settings onto a struct
+ * svc_conf, one function per key; the problems are collected here.  Its
+ * parts are config_file.c (files read into memory and pre-scanned),
+ * config_resolve.c (a service finished against the system),
+ * config_inetd.c (inetd.conf lines) and config_check.c (checks across
+ * services); config_int.h is what they share.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,19 +34,9 @@
 #include <unistd.h>
 
 #include "superd.h"
+#include "config_int.h"
 
-#define CONFIG_FILE_MAX		(4 * 1024 * 1024)
-#define CONFIG_INCLUDE_DEPTH	10	/* as deep as libconfig 1.5 goes */
-#define CONFIG_INCLUDE_FILES	100	/* @include reads per file loaded */
-#define CONFIG_KEYS_MAX		48	/* room for the per-service keys */
-
-/* Where a problem is: a file (owned by the loader), its order, a line. */
-struct where {
-	const char	*w_file;
-	int		 w_seq;		/* main 0, include files 1.., inetd last */
-	int		 w_line;	/* 0: the file as a whole */
-};
-
+/* Sorted at the end into file order: seq, then line, then as found. */
 struct problem {
 	int		 pr_seq;
 	int		 pr_line;
@@ -64,55 +52,13 @@ struct cfile {
 	int		 cf_seq;
 };
 
-struct loader {
-	struct conf		*ld_conf;
-	struct problem		*ld_probs;
-	size_t			 ld_nprobs;
-	struct cfile		**ld_files;
-	size_t			 ld_nfiles;
-	char			**ld_strs;	/* interned file names */
-	size_t			 ld_nstrs;
-	struct where		*ld_named;	/* per cf_svcs: its `name` */
-	size_t			 ld_nmain;	/* services not from inetd.conf */
-	const config_setting_t	*ld_dflt[CONFIG_KEYS_MAX]; /* superd block */
-	const config_setting_t	*ld_include_at;
-	const config_setting_t	*ld_inetd_at;
-	int			 ld_root;
-	int			 ld_inet6;
-	int			 ld_inetd_seq;
-};
-
-/* One service being built: the svc_conf and what needs all of it. */
-struct build {
-	struct loader	*b_ld;
-	struct svc_conf	*b_sc;
-	struct where	 b_at;		/* its `{`, or its inetd.conf line */
-	int		 b_own;		/* current setting is the service's own */
-	int		 b_wait_set;
-	int		 b_stderr_set;
-	int		 b_port_set;	/* given, even if wrong */
-	int		 b_prog_set;	/* server or builtin given */
-	int		 b_path_set;
-	struct where	 b_name_at;
-	const char     **b_addrs;	/* NULL: "*" */
-	size_t		 b_naddrs;
-	struct where	 b_addr_at;
-	int		 b_family;	/* inetd tcp4/tcp6: only this family */
-	const char	*b_user;
-	struct where	 b_user_at;
-	const char	*b_group;
-	struct where	 b_group_at;
-	const char	*b_owner;
-	struct where	 b_owner_at;
-	const char	*b_sgroup;
-	struct where	 b_sgroup_at;
-	const char     **b_args;
-	size_t		 b_nargs;
-	int		 b_args_own;
-	struct where	 b_args_at;
-	const char	*b_argv0;
-	int		 b_argv0_own;
-	struct where	 b_argv0_at;
+/* The libconfig side of a load, kept out of the shared struct loader. */
+struct lcfg {
+	struct cfile		**lc_files;
+	size_t			 lc_nfiles;
+	const config_setting_t	*lc_dflt[CONFIG_KEYS_MAX]; /* superd block */
+	const config_setting_t	*lc_include_at;
+	const config_setting_t	*lc_inetd_at;
 };
 
 typedef int	(*key_fn)(struct build *, const config_setting_t *);
@@ -122,10 +68,6 @@ struct key {
 	key_fn		 k_fn;
 };
 
-static void	*xcalloc(size_t, size_t);
-static char	*xstrdup(const char *);
-static void	 problem(struct loader *, const struct where *, const char *,
-		    ...) __attribute__((format(printf, 3, 4)));
 static void	 serr(struct loader *, const config_setting_t *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
 static struct where where_of(struct loader *, const config_setting_t *);
@@ -134,7 +76,7 @@ static struct where where_of(struct loader *, const config_setting_t *);
  * Small helpers.
  */
 
-static void *
+void *
 xcalloc(size_t n, size_t size)
 {
 	void	*p;
@@ -144,7 +86,7 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
-static void *
+void *
 xreallocarray(void *p, size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size)
@@ -154,7 +96,7 @@ xreallocarray(void *p, size_t n, size_t size)
 	return p;
 }
 
-static char *
+char *
 xstrdup(const char *s)
 {
 	char	*p;
@@ -164,7 +106,7 @@ xstrdup(const char *s)
 	return p;
 }
 
-static char *
+char *
 xstrndup(const char *s, size_t n)
 {
 	char	*p;
@@ -174,7 +116,7 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static char *
+char *
 xvasprintf(const char *fmt, va_list ap)
 {
 	char	*s;
@@ -184,7 +126,7 @@ xvasprintf(const char *fmt, va_list ap)
 	return s;
 }
 
-static char *
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -209,7 +151,7 @@ strv_free(char **v)
 }
 
 /* A file name that lives as long as the loader. */
-static const char *
+const char *
 intern(struct loader *ld, const char *s)
 {
 	size_t	 i;
@@ -223,32 +165,11 @@ intern(struct loader *ld, const char *s)
 	return ld->ld_strs[ld->ld_nstrs++];
 }
 
-static char *
-dir_of(const char *path)
-{
-	const char	*slash;
-
-	if ((slash = strrchr(path, '/')) == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, slash - path);
-}
-
-/* A path as libconfig resolves an @include: relative to its include dir. */
-static char *
-join(const char *dir, const char *name)
-{
-	if (name[0] == '/' || dir == NULL)
-		return xstrdup(name);
-	return xasprintf("%s/%s", dir, name);
-}
-
 /* ---------------------------------------------------------------------
  * Problems: collected with their file order and line, sorted at the end.
  */
 
-static void
+void
 problem(struct loader *ld, const struct where *w, const char *fmt, ...)
 {
 	struct problem	*pr;
@@ -298,34 +219,58 @@ problem_cmp(const void *a, const void *b)
 	return pa->pr_order < pb->pr_order ? -1 : pa->pr_order > pb->pr_order;
 }
 
+/* Equal messages together, each run in file order (the array is sorted). */
+static int
+problem_msg_cmp(const void *a, const void *b)
+{
+	const struct problem	*pa = *(struct problem *const *)a;
+	const struct problem	*pb = *(struct problem *const *)b;
+	int			 c;
+
+	if ((c = strcmp(pa->pr_msg, pb->pr_msg)) != 0)
+		return c;
+	return pa < pb ? -1 : pa > pb;
+}
+
 /*
  * Hand the problems over in file order.  A default from the superd block
  * is checked once for every service that uses it: the same message at the
- * same place is reported once.
+ * same place is reported once, where it comes first.  A file full of
+ * errors makes many problems, so duplicates are found by sorting, not by
+ * comparing each message with every earlier one.
  */
 static void
 problems_flush(struct loader *ld, struct conf_errors *errs)
 {
-	size_t	 i, j;
-	int	 dup;
+	struct problem	**bymsg, *first;
+	size_t		  i, n = ld->ld_nprobs, kept = 0;
 
-	if (ld->ld_nprobs > 1)
-		qsort(ld->ld_probs, ld->ld_nprobs, sizeof(*ld->ld_probs),
-		    problem_cmp);
-	for (i = 0; i < ld->ld_nprobs; i++) {
-		dup = 0;
-		for (j = 0; j < i && !dup; j++)
-			dup = ld->ld_probs[j].pr_msg != NULL &&
-			    strcmp(ld->ld_probs[j].pr_msg,
-			    ld->ld_probs[i].pr_msg) == 0;
-		if (dup || errs == NULL) {
-			free(ld->ld_probs[i].pr_msg);
-			ld->ld_probs[i].pr_msg = NULL;
-			continue;
+	if (n > 1) {
+		qsort(ld->ld_probs, n, sizeof(*ld->ld_probs), problem_cmp);
+		bymsg = xcalloc(n, sizeof(*bymsg));
+		for (i = 0; i < n; i++)
+			bymsg[i] = &ld->ld_probs[i];
+		qsort(bymsg, n, sizeof(*bymsg), problem_msg_cmp);
+		for (first = bymsg[0], i = 1; i < n; i++) {
+			if (strcmp(bymsg[i]->pr_msg, first->pr_msg) != 0) {
+				first = bymsg[i];
+				continue;
+			}
+			free(bymsg[i]->pr_msg);
+			bymsg[i]->pr_msg = NULL;
 		}
-		errs->ce_msg = xreallocarray(errs->ce_msg, errs->ce_count + 1,
-		    sizeof(*errs->ce_msg));
-		errs->ce_msg[errs->ce_count++] = ld->ld_probs[i].pr_msg;
+		free(bymsg);
+	}
+	for (i = 0; i < n; i++)
+		kept += ld->ld_probs[i].pr_msg != NULL;
+	if (errs != NULL && kept > 0)
+		errs->ce_msg = xreallocarray(errs->ce_msg,
+		    errs->ce_count + kept, sizeof(*errs->ce_msg));
+	for (i = 0; i < n; i++) {
+		if (errs == NULL)
+			free(ld->ld_probs[i].pr_msg);
+		else if (ld->ld_probs[i].pr_msg != NULL)
+			errs->ce_msg[errs->ce_count++] = ld->ld_probs[i].pr_msg;
 	}
 	free(ld->ld_probs);
 	ld->ld_probs = NULL;
@@ -335,11 +280,12 @@ problems_flush(struct loader *ld, struct conf_errors *errs)
 static struct cfile *
 cfile_of(struct loader *ld, const config_setting_t *s)
 {
-	size_t	 i;
+	struct lcfg	*lc = ld->ld_lc;
+	size_t		 i;
 
-	for (i = 0; i < ld->ld_nfiles; i++)
-		if (&ld->ld_files[i]->cf_cfg == s->config)
-			return ld->ld_files[i];
+	for (i = 0; i < lc->lc_nfiles; i++)
+		if (&lc->lc_files[i]->cf_cfg == s->config)
+			return lc->lc_files[i];
 	return NULL;
 }
 
@@ -371,268 +317,8 @@ where_of(struct loader *ld, const config_setting_t *s)
 }
 
 /* ---------------------------------------------------------------------
- * Reading files.
+ * Parsing files: libconfig gets the text config_file.c read and checked.
  */
-
-/*
- * The whole of a file as a NUL-terminated string, after the checks that
- * protect libconfig and, as root, the ownership rules.  Reports and
- * returns NULL on any problem.
- */
-static char *
-read_text(struct loader *ld, const char *path, int seq)
-{
-	struct stat	 st;
-	struct where	 w;
-	char		*buf = NULL;
-	size_t		 len = 0, size;
-	ssize_t		 n;
-	int		 fd;
-
-	w.w_file = intern(ld, path);
-	w.w_seq = seq;
-	w.w_line = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		problem(ld, &w, "%s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		problem(ld, &w, "%s", strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		problem(ld, &w, "%s", strerror(EISDIR));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		problem(ld, &w, "not a regular file");
-		goto fail;
-	}
-	if (ld->ld_root && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		problem(ld, &w, "mode %04o is writable by group or others",
-		    (unsigned)(st.st_mode & 07777));
-		goto fail;
-	}
-	if (ld->ld_root && st.st_uid != 0) {
-		problem(ld, &w, "owned by uid %u, not by root",
-		    (unsigned)st.st_uid);
-		goto fail;
-	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		problem(ld, &w, "larger than %d MiB", CONFIG_FILE_MAX >> 20);
-		goto fail;
-	}
-	size = st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
-	buf = xcalloc(1, size + 1);
-	while (len <= CONFIG_FILE_MAX) {
-		if (len == size) {
-			size *= 2;
-			buf = xreallocarray(buf, size + 1, 1);
-		}
-		n = read(fd, buf + len, size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			problem(ld, &w, "%s", strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (len > CONFIG_FILE_MAX) {
-		problem(ld, &w, "larger than %d MiB", CONFIG_FILE_MAX >> 20);
-		goto fail;
-	}
-	if (memchr(buf, '\0', len) != NULL) {
-		problem(ld, &w, "contains a NUL byte");
-		goto fail;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
-/*
- * A light scan of libconfig's syntax before libconfig sees the text:
- * every @include must name a regular file, not too deep; and an integer
- * written without the L suffix must fit in 32 bits, since libconfig 1.5
- * truncates it silently (memory = 5000000000 would become 705032704).
- */
-struct scan {
-	struct loader	*sn_ld;
-	const char	*sn_path;	/* the file scanned */
-	const char	*sn_dir;	/* libconfig's include dir */
-	int		 sn_seq;
-	int		 sn_depth;
-	int		 sn_line;
-	int		 sn_bad;
-	int		*sn_reads;	/* files @included so far, all depths */
-};
-
-static int	scan_text(struct scan *, const char *);
-
-static const char *
-scan_include(struct scan *sn, const char *p)
-{
-	struct where	 w;
-	struct scan	 sub;
-	struct stat	 st;
-	char		*name, *full, *text;
-	const char	*q;
-	size_t		 n;
-
-	w.w_file = intern(sn->sn_ld, sn->sn_path);
-	w.w_seq = sn->sn_seq;
-	w.w_line = sn->sn_line;
-	p += strlen("@include");
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '"')
-		return p;	/* libconfig reports the syntax */
-	for (q = ++p; *q != '"' && *q != '\n' && *q != '\0'; q++)
-		if (*q == '\\' && q[1] != '\0' && q[1] != '\n')
-			q++;
-	if (*q != '"')
-		return q;
-	n = q - p;
-	name = xstrndup(p, n);
-	full = join(sn->sn_dir, name);
-	if (stat(full, &st) == -1) {
-		problem(sn->sn_ld, &w, "@include \"%s\": %s", name,
-		    strerror(errno));
-		sn->sn_bad = 1;
-	} else if (!S_ISREG(st.st_mode)) {
-		problem(sn->sn_ld, &w, "@include \"%s\": not a regular file",
-		    name);
-		sn->sn_bad = 1;
-	} else if (sn->sn_depth >= CONFIG_INCLUDE_DEPTH) {
-		problem(sn->sn_ld, &w, "@include \"%s\": nested more than %d "
-		    "deep", name, CONFIG_INCLUDE_DEPTH);
-		sn->sn_bad = 1;
-	} else if (*sn->sn_reads >= CONFIG_INCLUDE_FILES) {
-		/* a file that includes itself twice would take 2^10 reads */
-		problem(sn->sn_ld, &w, "@include \"%s\": more than %d "
-		    "@include files", name, CONFIG_INCLUDE_FILES);
-		sn->sn_bad = 1;
-	} else if ((text = read_text(sn->sn_ld, full, sn->sn_seq)) == NULL)
-		sn->sn_bad = 1;
-	else {
-		(*sn->sn_reads)++;
-		sub = *sn;
-		sub.sn_path = full;
-		sub.sn_depth = sn->sn_depth + 1;
-		sub.sn_line = 1;
-		sub.sn_bad = 0;
-		if (scan_text(&sub, text) == -1)
-			sn->sn_bad = 1;
-		free(text);
-	}
-	free(full);
-	free(name);
-	return q + 1;
-}
-
-static const char *
-scan_number(struct scan *sn, const char *p, int negative)
-{
-	struct where		 w;
-	unsigned long long	 v = 0, max;
-	const char		*start = p;
-	int			 hex = 0, big = 0, d;
-
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		hex = 1;
-		for (p += 2; isxdigit((unsigned char)*p); p++) {
-			d = isdigit((unsigned char)*p) ? *p - '0' :
-			    tolower((unsigned char)*p) - 'a' + 10;
-			big |= v > (ULLONG_MAX >> 4);
-			v = v * 16 + d;
-		}
-	} else {
-		for (; isdigit((unsigned char)*p); p++) {
-			big |= v > ULLONG_MAX / 10 - 1;
-			v = v * 10 + (*p - '0');
-		}
-		if (*p == '.' || *p == 'e' || *p == 'E') {
-			/* a float: libconfig's business */
-			while (isalnum((unsigned char)*p) || *p == '.' ||
-			    ((*p == '-' || *p == '+') &&
-			    (p[-1] == 'e' || p[-1] == 'E')))
-				p++;
-			return p;
-		}
-	}
-	if (*p == 'L')
-		return p + 1;	/* a 64-bit integer */
-	max = hex ? 0xffffffffULL : (unsigned long long)INT_MAX + negative;
-	if (big || v > max) {
-		w.w_file = intern(sn->sn_ld, sn->sn_path);
-		w.w_seq = sn->sn_seq;
-		w.w_line = sn->sn_line;
-		problem(sn->sn_ld, &w, "integer %s%.*s does not fit in 32 bits "
-		    "(write a size such as \"4G\", or add L)",
-		    negative ? "-" : "", (int)(p - start), start);
-	}
-	return p;
-}
-
-static int
-scan_text(struct scan *sn, const char *p)
-{
-	int	 bol = 1;	/* only blanks so far on this line */
-
-	while (*p != '\0') {
-		if (*p == '\n') {
-			sn->sn_line++;
-			bol = 1;
-			p++;
-		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
-			p++;
-		} else if (bol && strncmp(p, "@include", 8) == 0) {
-			p = scan_include(sn, p);
-			bol = 0;
-		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			while (*p != '\0' && *p != '\n')
-				p++;
-		} else if (p[0] == '/' && p[1] == '*') {
-			for (p += 2; *p != '\0' && !(p[0] == '*' &&
-			    p[1] == '/'); p++)
-				if (*p == '\n')
-					sn->sn_line++;
-			p += *p != '\0' ? 2 : 0;
-			bol = 0;
-		} else if (*p == '"') {
-			for (p++; *p != '\0' && *p != '"'; p++) {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				if (*p == '\n')
-					sn->sn_line++;
-			}
-			p += *p != '\0';
-			bol = 0;
-		} else if (isalpha((unsigned char)*p) || *p == '*') {
-			while (isalnum((unsigned char)*p) || *p == '_' ||
-			    *p == '-' || *p == '*')
-				p++;
-			bol = 0;
-		} else if (isdigit((unsigned char)*p)) {
-			p = scan_number(sn, p, 0);
-			bol = 0;
-		} else if (*p == '-' && isdigit((unsigned char)p[1])) {
-			p = scan_number(sn, p + 1, 1);
-			bol = 0;
-		} else {
-			p++;
-			bol = 0;
-		}
-	}
-	return sn->sn_bad ? -1 : 0;
-}
 
 /*
  * Read, check and parse one file.  Returns NULL when it cannot be used;
@@ -641,11 +327,10 @@ scan_text(struct scan *sn, const char *p)
 static struct cfile *
 cfile_load(struct loader *ld, const char *path, int seq)
 {
+	struct lcfg	*lc = ld->ld_lc;
 	struct cfile	*cf;
-	struct scan	 sn;
 	struct where	 w;
 	char		*text, *ef;
-	int		 reads = 0;
 
 	if ((text = read_text(ld, path, seq)) == NULL)
 		return NULL;
@@ -654,18 +339,11 @@ cfile_load(struct loader *ld, const char *path, int seq)
 	cf->cf_dir = dir_of(path);
 	cf->cf_seq = seq;
 	config_init(&cf->cf_cfg);
-	ld->ld_files = xreallocarray(ld->ld_files, ld->ld_nfiles + 1,
-	    sizeof(*ld->ld_files));
-	ld->ld_files[ld->ld_nfiles++] = cf;
+	lc->lc_files = xreallocarray(lc->lc_files, lc->lc_nfiles + 1,
+	    sizeof(*lc->lc_files));
+	lc->lc_files[lc->lc_nfiles++] = cf;
 
-	memset(&sn, 0, sizeof(sn));
-	sn.sn_ld = ld;
-	sn.sn_path = path;
-	sn.sn_dir = cf->cf_dir;
-	sn.sn_seq = seq;
-	sn.sn_line = 1;
-	sn.sn_reads = &reads;
-	if (scan_text(&sn, text) == -1) {
+	if (prescan(ld, path, cf->cf_dir, seq, text) == -1) {
 		free(text);
 		return NULL;
 	}
@@ -814,7 +492,7 @@ absolute(struct build *b, const config_setting_t *s, const char *path)
 	return 0;
 }
 
-static const char *
+const char *
 proto_name(enum proto p)
 {
 	return p == PROTO_UDP ? "udp" : p == PROTO_UNIX ? "unix" : "tcp";
@@ -837,7 +515,7 @@ not_for(struct build *b, const config_setting_t *s, const char *what)
  * One function per service setting, in the order they are applied.
  */
 
-static int
+int
 valid_name(const char *s)
 {
 	size_t	 n;
@@ -896,33 +574,6 @@ key_disabled(struct build *b, const config_setting_t *s)
 	return get_bool(b, s, &b->b_sc->sc_disabled);
 }
 
-/* The program: an absolute path of an executable regular file. */
-static int
-check_server(struct build *b, const struct where *w, const char *v)
-{
-	struct stat	 st;
-
-	b->b_prog_set = 1;
-	if (v[0] != '/') {
-		problem(b->b_ld, w, "server \"%s\" is not an absolute path", v);
-		return -1;
-	}
-	if (stat(v, &st) == -1) {
-		problem(b->b_ld, w, "server \"%s\": %s", v, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		problem(b->b_ld, w, "server \"%s\" is not a regular file", v);
-		return -1;
-	}
-	if ((st.st_mode & 0111) == 0 || access(v, X_OK) == -1) {
-		problem(b->b_ld, w, "server \"%s\" is not executable", v);
-		return -1;
-	}
-	b->b_sc->sc_server = xstrdup(v);
-	return 0;
-}
-
 static int
 key_server(struct build *b, const config_setting_t *s)
 {
@@ -948,7 +599,7 @@ static const struct {
 	{ "tcpmux",	BUILTIN_TCPMUX },
 };
 
-static enum builtin
+enum builtin
 builtin_named(const char *name)
 {
 	size_t	 i;
@@ -1444,7 +1095,7 @@ static const struct key keys[] = {
 #define KEY_NAME 0
 _Static_assert(NKEYS <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX too small");
 
-static int
+int
 key_index(const char *name)
 {
 	size_t	 i;
@@ -1453,367 +1104,6 @@ key_index(const char *name)
 		if (strcmp(keys[i].k_name, name) == 0)
 			return (int)i;
 	return -1;
-}
-
-/* ---------------------------------------------------------------------
- * Finishing a service: what needs several settings at once.
- */
-
-/* A user or group given by name or number; -1 when unknown. */
-static int
-lookup_user(const char *name, uid_t *uid, gid_t *gid, const char **canon)
-{
-	struct passwd	*pw;
-	char		*end;
-	unsigned long	 n;
-
-	if ((pw = getpwnam(name)) == NULL && name[0] != '\0' &&
-	    strspn(name, "0123456789") == strlen(name)) {
-		n = strtoul(name, &end, 10);
-		if (n < UINT_MAX)
-			pw = getpwuid((uid_t)n);
-	}
-	if (pw == NULL)
-		return -1;
-	*uid = pw->pw_uid;
-	if (gid != NULL)
-		*gid = pw->pw_gid;
-	if (canon != NULL)
-		*canon = pw->pw_name;
-	return 0;
-}
-
-static int
-lookup_group(const char *name, gid_t *gid)
-{
-	struct group	*gr;
-	char		*end;
-	unsigned long	 n;
-
-	if ((gr = getgrnam(name)) == NULL && name[0] != '\0' &&
-	    strspn(name, "0123456789") == strlen(name)) {
-		n = strtoul(name, &end, 10);
-		if (n < UINT_MAX)
-			gr = getgrgid((gid_t)n);
-	}
-	if (gr == NULL)
-		return -1;
-	*gid = gr->gr_gid;
-	return 0;
-}
-
-/* Whether this process may use gid (when it cannot change identity). */
-static int
-in_my_groups(gid_t gid)
-{
-	gid_t	*groups;
-	int	 i, n, found = 0;
-
-	if (gid == getegid() || gid == getgid())
-		return 1;
-	if ((n = getgroups(0, NULL)) <= 0)
-		return 0;
-	groups = xcalloc(n, sizeof(*groups));
-	if ((n = getgroups(n, groups)) > 0)
-		for (i = 0; i < n && !found; i++)
-			found = groups[i] == gid;
-	free(groups);
-	return found;
-}
-
-static char *
-my_user_name(void)
-{
-	struct passwd	*pw;
-
-	if ((pw = getpwuid(geteuid())) != NULL)
-		return xstrdup(pw->pw_name);
-	return xasprintf("%u", (unsigned)geteuid());
-}
-
-/*
- * The identity of the program.  As root: user (default nobody) and group
- * (default its primary group).  Otherwise superd cannot switch, so the
- * service runs as the invoking user and may only name that user and the
- * groups this process has.
- */
-static void
-finish_identity(struct build *b)
-{
-	struct loader	*ld = b->b_ld;
-	struct svc_conf	*sc = b->b_sc;
-	const char	*canon = NULL, *user;
-	struct where	*uat = b->b_user != NULL ? &b->b_user_at : &b->b_at;
-	uid_t		 uid;
-	gid_t		 gid;
-
-	if (!ld->ld_root) {
-		sc->sc_uid = geteuid();
-		sc->sc_gid = getegid();
-		sc->sc_setid = 0;
-		sc->sc_user = my_user_name();
-		if (b->b_user != NULL) {
-			if (lookup_user(b->b_user, &uid, NULL, NULL) == -1)
-				problem(ld, uat, "unknown user \"%s\"",
-				    b->b_user);
-			else if (uid != geteuid())
-				problem(ld, uat, "user \"%s\": superd is not "
-				    "root and runs services only as \"%s\"",
-				    b->b_user, sc->sc_user);
-		}
-		if (b->b_group != NULL) {
-			if (lookup_group(b->b_group, &gid) == -1)
-				problem(ld, &b->b_group_at,
-				    "unknown group \"%s\"", b->b_group);
-			else if (!in_my_groups(gid))
-				problem(ld, &b->b_group_at, "group \"%s\": "
-				    "superd is not root and \"%s\" is not in "
-				    "it", b->b_group, sc->sc_user);
-		}
-		return;
-	}
-	sc->sc_setid = 1;
-	user = b->b_user != NULL ? b->b_user : "nobody";
-	if (lookup_user(user, &uid, &gid, &canon) == -1)
-		problem(ld, uat, "unknown user \"%s\"", user);
-	else {
-		sc->sc_user = xstrdup(canon);
-		sc->sc_uid = uid;
-		sc->sc_gid = gid;
-	}
-	if (b->b_group != NULL && lookup_group(b->b_group, &sc->sc_gid) == -1)
-		problem(ld, &b->b_group_at, "unknown group \"%s\"",
-		    b->b_group);
-}
-
-static void
-finish_socket_owner(struct build *b)
-{
-	struct loader	*ld = b->b_ld;
-	struct svc_conf	*sc = b->b_sc;
-
-	if (b->b_owner != NULL) {
-		if (lookup_user(b->b_owner, &sc->sc_socket_uid, NULL,
-		    NULL) == -1)
-			problem(ld, &b->b_owner_at, "unknown user \"%s\"",
-			    b->b_owner);
-		else if (!ld->ld_root && sc->sc_socket_uid != geteuid())
-			problem(ld, &b->b_owner_at, "socket_owner \"%s\": "
-			    "only root can give a socket away", b->b_owner);
-	}
-	if (b->b_sgroup != NULL) {
-		if (lookup_group(b->b_sgroup, &sc->sc_socket_gid) == -1)
-			problem(ld, &b->b_sgroup_at, "unknown group \"%s\"",
-			    b->b_sgroup);
-		else if (!ld->ld_root && !in_my_groups(sc->sc_socket_gid))
-			problem(ld, &b->b_sgroup_at, "socket_group \"%s\": "
-			    "superd is not root and not in it", b->b_sgroup);
-	}
-}
-
-static void
-finish_program(struct build *b)
-{
-	struct svc_conf	*sc = b->b_sc;
-	const char	*base;
-	size_t		 i;
-
-	if (sc->sc_server != NULL && sc->sc_builtin != BUILTIN_NONE) {
-		problem(b->b_ld, &b->b_at, "service \"%s\" has both server and "
-		    "builtin", sc->sc_name ? sc->sc_name : "?");
-		return;
-	}
-	if (sc->sc_server == NULL && sc->sc_builtin == BUILTIN_NONE) {
-		if (b->b_prog_set)
-			return;		/* reported where it was given */
-		problem(b->b_ld, &b->b_at, "service \"%s\" has neither server "
-		    "nor builtin", sc->sc_name ? sc->sc_name : "?");
-		return;
-	}
-	if (sc->sc_builtin != BUILTIN_NONE) {
-		if (b->b_args_own)
-			problem(b->b_ld, &b->b_args_at, "\"args\" does not "
-			    "apply to a builtin");
-		if (b->b_argv0_own)
-			problem(b->b_ld, &b->b_argv0_at, "\"argv0\" does not "
-			    "apply to a builtin");
-		if (sc->sc_builtin == BUILTIN_TCPMUX &&
-		    sc->sc_proto == PROTO_UDP)
-			problem(b->b_ld, &b->b_at, "builtin tcpmux is a "
-			    "stream service, not udp");
-		return;
-	}
-	if ((base = strrchr(sc->sc_server, '/')) != NULL)
-		base++;
-	sc->sc_argv = xcalloc(b->b_nargs + 2, sizeof(*sc->sc_argv));
-	sc->sc_argv[0] = xstrdup(b->b_argv0 != NULL ? b->b_argv0 : base);
-	for (i = 0; i < b->b_nargs; i++)
-		sc->sc_argv[i + 1] = xstrdup(b->b_args[i]);
-}
-
-static int
-have_inet6(void)
-{
-	int	 fd;
-
-	if ((fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return 0;
-	close(fd);
-	return 1;
-}
-
-static void
-add_bind(struct svc_conf *sc, const struct sockaddr *sa, socklen_t len,
-    int wildcard)
-{
-	struct bindaddr	*ba;
-	size_t		 i;
-
-	for (i = 0; i < sc->sc_nbinds; i++)
-		if (sc->sc_binds[i].ba_len == len &&
-		    memcmp(&sc->sc_binds[i].ba_addr, sa, len) == 0)
-			return;
-	sc->sc_binds = xreallocarray(sc->sc_binds, sc->sc_nbinds + 1,
-	    sizeof(*sc->sc_binds));
-	ba = &sc->sc_binds[sc->sc_nbinds++];
-	memset(ba, 0, sizeof(*ba));
-	memcpy(&ba->ba_addr, sa, len);
-	ba->ba_len = len;
-	ba->ba_wildcard = wildcard;
-}
-
-/* "*": one dual-stack listener where IPv6 exists, else IPv4 only. */
-static void
-bind_wildcard(struct build *b, int port)
-{
-	struct sockaddr_in6	 sin6;
-	struct sockaddr_in	 sin;
-	int			 fam = b->b_family;
-
-	if (fam != AF_INET && b->b_ld->ld_inet6) {
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_addr = in6addr_any;
-		sin6.sin6_port = htons(port);
-		add_bind(b->b_sc, (struct sockaddr *)&sin6, sizeof(sin6),
-		    fam == AF_UNSPEC);
-	} else if (fam != AF_INET6 || !b->b_ld->ld_inet6) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-		sin.sin_port = htons(port);
-		add_bind(b->b_sc, (struct sockaddr *)&sin, sizeof(sin),
-		    fam == AF_UNSPEC);
-	}
-}
-
-static void
-bind_host(struct build *b, const char *host, int port)
-{
-	struct addrinfo	 hints, *res, *ai;
-	struct sockaddr_storage ss;
-	int		 rc, found = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = b->b_family;
-	hints.ai_socktype = b->b_sc->sc_proto == PROTO_UDP ? SOCK_DGRAM :
-	    SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST;
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) == EAI_NONAME) {
-		hints.ai_flags = 0;
-		rc = getaddrinfo(host, NULL, &hints, &res);
-	}
-	if (rc != 0) {
-		problem(b->b_ld, &b->b_addr_at, "address \"%s\": %s", host,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-		return;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
-		    (ai->ai_family == AF_INET6 && !b->b_ld->ld_inet6) ||
-		    ai->ai_addrlen > sizeof(ss))
-			continue;
-		memset(&ss, 0, sizeof(ss));
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		if (ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		else
-			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		add_bind(b->b_sc, (struct sockaddr *)&ss, ai->ai_addrlen, 0);
-		found = 1;
-	}
-	freeaddrinfo(res);
-	if (!found)
-		problem(b->b_ld, &b->b_addr_at, "address \"%s\": no IPv4 or "
-		    "usable IPv6 address", host);
-}
-
-static void
-finish_addresses(struct build *b)
-{
-	struct svc_conf	*sc = b->b_sc;
-	int		 port = sc->sc_port > 0 ? sc->sc_port : 0;
-	size_t		 i;
-
-	if (b->b_addrs == NULL) {
-		bind_wildcard(b, port);
-		return;
-	}
-	for (i = 0; i < b->b_naddrs; i++) {
-		if (strcmp(b->b_addrs[i], "*") == 0)
-			bind_wildcard(b, port);
-		else
-			bind_host(b, b->b_addrs[i], port);
-	}
-}
-
-/* The port: set, or reached through tcpmux only, or the service's name. */
-static void
-finish_port(struct build *b)
-{
-	struct svc_conf	*sc = b->b_sc;
-	struct servent	*se;
-
-	if (b->b_port_set)
-		return;
-	if (sc->sc_tcpmux && sc->sc_proto == PROTO_TCP) {
-		sc->sc_port = -1;
-		return;
-	}
-	if (sc->sc_name == NULL)
-		return;
-	if ((se = getservbyname(sc->sc_name, proto_name(sc->sc_proto))) ==
-	    NULL) {
-		problem(b->b_ld, &b->b_at, "service \"%s\" has no port and "
-		    "\"%s\" is not a %s service in /etc/services", sc->sc_name,
-		    sc->sc_name, proto_name(sc->sc_proto));
-		return;
-	}
-	sc->sc_port = ntohs(se->s_port);
-}
-
-static void
-finish(struct build *b)
-{
-	struct svc_conf	*sc = b->b_sc;
-
-	if (sc->sc_name == NULL && b->b_name_at.w_line == 0)
-		problem(b->b_ld, &b->b_at, "service has no name");
-	finish_program(b);
-	if (!b->b_wait_set)
-		sc->sc_wait = sc->sc_proto == PROTO_UDP;
-	if (sc->sc_proto == PROTO_UNIX) {
-		sc->sc_port = -1;
-		if (sc->sc_path == NULL && !b->b_path_set)
-			problem(b->b_ld, &b->b_at, "unix service \"%s\" has "
-			    "no path", sc->sc_name ? sc->sc_name : "?");
-		finish_socket_owner(b);
-	} else {
-		finish_port(b);
-		if (sc->sc_port >= 0)
-			finish_addresses(b);
-	}
-	finish_identity(b);
 }
 
 /* ---------------------------------------------------------------------
@@ -1838,7 +1128,7 @@ svc_new(void)
 	return sc;
 }
 
-static void
+void
 build_init(struct build *b, struct loader *ld, const struct where *at)
 {
 	memset(b, 0, sizeof(*b));
@@ -1848,7 +1138,7 @@ build_init(struct build *b, struct loader *ld, const struct where *at)
 	b->b_family = AF_UNSPEC;
 }
 
-static void
+void
 build_clear(struct build *b)
 {
 	free(b->b_addrs);
@@ -1871,7 +1161,7 @@ build_apply(struct build *b, const config_setting_t **own, const int *skip)
 			s = own[k];
 			b->b_own = 1;
 		} else if (skip == NULL || !skip[k]) {
-			s = b->b_ld->ld_dflt[k];
+			s = b->b_ld->ld_lc->lc_dflt[k];
 			b->b_own = 0;
 		} else
 			s = NULL;
@@ -1880,7 +1170,14 @@ build_apply(struct build *b, const config_setting_t **own, const int *skip)
 	}
 }
 
-static void
+/* The superd block's defaults alone, but for the keys skip[k] marks. */
+void
+build_defaults(struct build *b, const int *skip)
+{
+	build_apply(b, NULL, skip);
+}
+
+void
 conf_add(struct loader *ld, struct build *b)
 {
 	struct conf	*cf = ld->ld_conf;
@@ -1933,7 +1230,7 @@ service_load(struct loader *ld, const config_setting_t *g)
 	}
 	build_init(&b, ld, &at);
 	build_apply(&b, own, skip);
-	finish(&b);
+	build_finish(&b);
 	conf_add(ld, &b);
 	build_clear(&b);
 }
@@ -2065,14 +1362,14 @@ superd_load(struct loader *ld, const config_setting_t *g)
 			global_facility(ld, s);
 		else if (strcmp(name, "include") == 0) {
 			if (global_string(ld, s, &cf->cf_include) == 0)
-				ld->ld_include_at = s;
+				ld->ld_lc->lc_include_at = s;
 			global_relative(ld, &cf->cf_include);
 		} else if (strcmp(name, "inetd_conf") == 0) {
 			if (global_string(ld, s, &cf->cf_inetd_conf) == 0)
-				ld->ld_inetd_at = s;
+				ld->ld_lc->lc_inetd_at = s;
 			global_relative(ld, &cf->cf_inetd_conf);
 		} else if ((k = key_index(name)) > KEY_NAME)
-			ld->ld_dflt[k] = s;
+			ld->ld_lc->lc_dflt[k] = s;
 		else
 			serr(ld, s, "unknown setting \"%s\"%s", name,
 			    k == KEY_NAME ? " (a name is per service)" : "");
@@ -2110,50 +1407,20 @@ top_load(struct loader *ld, struct cfile *cf, int main_file)
 		services_load(ld, svcs);
 }
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-has_suffix(const char *s, const char *suffix)
-{
-	size_t	 n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* Every regular *.conf of the include directory, in strcmp order. */
 static void
 include_load(struct loader *ld)
 {
 	const char	*dir = ld->ld_conf->cf_include;
-	struct dirent	*de;
-	struct stat	 st;
 	struct cfile	*cf;
-	DIR		*dp;
-	char		**names = NULL, *path;
-	size_t		 n = 0, i;
+	char		**names;
+	size_t		 n, i;
 
-	if ((dp = opendir(dir)) == NULL) {
-		serr(ld, ld->ld_include_at, "include \"%s\": %s", dir,
+	if (include_list(dir, &names, &n) == -1) {
+		serr(ld, ld->ld_lc->lc_include_at, "include \"%s\": %s", dir,
 		    strerror(errno));
 		return;
 	}
-	while ((de = readdir(dp)) != NULL) {
-		if (!has_suffix(de->d_name, ".conf"))
-			continue;
-		path = join(dir, de->d_name);
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			names = xreallocarray(names, n + 1, sizeof(*names));
-			names[n++] = path;
-		} else
-			free(path);
-	}
-	closedir(dp);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		if ((cf = cfile_load(ld, names[i], (int)i + 1)) != NULL)
 			top_load(ld, cf, 0);
@@ -2164,382 +1431,6 @@ include_load(struct loader *ld)
 }
 
 /* ---------------------------------------------------------------------
- * A classic inetd.conf: each active line becomes a service.
- */
-
-struct inetd_file {
-	struct loader	*if_ld;
-	struct where	 if_at;		/* file, seq, current line */
-	const char	*if_addr;	/* from a "host:" line; NULL: default */
-	char		 if_hostbuf[256];
-};
-
-/* Whether superd.conf (or an include file) has this name and protocol. */
-static int
-main_has(struct loader *ld, const char *name, enum proto proto)
-{
-	struct svc_conf	*sc;
-	size_t		 i;
-
-	for (i = 0; i < ld->ld_nmain; i++) {
-		sc = ld->ld_conf->cf_svcs[i];
-		if (sc->sc_name != NULL && !sc->sc_disabled &&
-		    sc->sc_proto == proto && strcmp(sc->sc_name, name) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* The port of a line: a number, or the service's name in /etc/services. */
-static void
-inetd_port(struct build *b, const struct inetd_ent *ie)
-{
-	struct servent	*se;
-	const char	*proto = proto_name(ie->ie_proto);
-	long		 n;
-
-	if (ie->ie_tcpmux)
-		return;		/* finish_port: reached through tcpmux only */
-	b->b_port_set = 1;
-	if (strspn(ie->ie_name, "0123456789") == strlen(ie->ie_name)) {
-		n = strtol(ie->ie_name, NULL, 10);
-		if (n < 1 || n > 65535)
-			problem(b->b_ld, &b->b_at, "port %s: must be 1 to "
-			    "65535", ie->ie_name);
-		else
-			b->b_sc->sc_port = (int)n;
-	} else if ((se = getservbyname(ie->ie_name, proto)) == NULL)
-		problem(b->b_ld, &b->b_at, "service \"%s\" is not a %s service "
-		    "in /etc/services", ie->ie_name, proto);
-	else
-		b->b_sc->sc_port = ntohs(se->s_port);
-}
-
-/* The keys a line carries: the superd block's defaults do not apply. */
-static void
-inetd_skip(const struct inetd_ent *ie, const char *addr, int *skip)
-{
-	static const char *const carried[] = {
-		"name", "protocol", "wait", "user", "group", "server",
-		"builtin", "args", "argv0", "port",
-	};
-	size_t	 i;
-
-	memset(skip, 0, NKEYS * sizeof(*skip));
-	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
-		skip[key_index(carried[i])] = 1;
-	if (addr != NULL || ie->ie_family != AF_UNSPEC)
-		skip[key_index("address")] = 1;
-	if (ie->ie_max > 0)
-		skip[key_index("instances")] = 1;
-	if (ie->ie_tcpmux)
-		skip[key_index("tcpmux")] = 1;
-}
-
-static void
-warn_add(struct conf *cf, const char *fmt, ...)
-{
-	struct conf_errors	*w = &cf->cf_warnings;
-	va_list			 ap;
-
-	w->ce_msg = xreallocarray(w->ce_msg, w->ce_count + 1,
-	    sizeof(*w->ce_msg));
-	va_start(ap, fmt);
-	w->ce_msg[w->ce_count++] = xvasprintf(fmt, ap);
-	va_end(ap);
-}
-
-/* Whether an absolute program is missing (errno says how). */
-static int
-program_gone(const char *path)
-{
-	struct stat	 st;
-
-	if (path[0] != '/')
-		return 0;	/* reported as an error by check_server() */
-	if (stat(path, &st) == -1)
-		return 1;
-	return 0;
-}
-
-static void
-inetd_entry(struct inetd_file *ifl, struct inetd_ent *ie)
-{
-	struct loader	*ld = ifl->if_ld;
-	struct build	 b;
-	struct svc_conf	*sc;
-	const char	*addr = ie->ie_addr != NULL ? ie->ie_addr : ifl->if_addr;
-	int		 skip[NKEYS];
-
-	if (!valid_name(ie->ie_name)) {
-		problem(ld, &ifl->if_at, "name \"%s\": want 1 to %d of "
-		    "A-Z a-z 0-9 . _ -", ie->ie_name, SUPERD_NAME_MAX);
-		return;
-	}
-	if (main_has(ld, ie->ie_name, ie->ie_proto))
-		return;		/* superd.conf wins */
-	if (ie->ie_program != NULL && program_gone(ie->ie_program)) {
-		/*
-		 * A package removed without update-inetd leaves its line
-		 * behind: inetd skips such a line, and so does superd.
-		 */
-		warn_add(ld->ld_conf, "%s:%d: %s: %s, entry \"%s\" skipped",
-		    ifl->if_at.w_file, ifl->if_at.w_line, ie->ie_program,
-		    strerror(errno), ie->ie_name);
-		return;
-	}
-	build_init(&b, ld, &ifl->if_at);
-	sc = b.b_sc;
-	inetd_skip(ie, addr, skip);
-	build_apply(&b, NULL, skip);
-	b.b_name_at = ifl->if_at;
-	sc->sc_name = xstrdup(ie->ie_name);
-	sc->sc_proto = ie->ie_proto;
-	sc->sc_wait = ie->ie_wait;
-	b.b_wait_set = 1;
-	if (ie->ie_max > 0)
-		sc->sc_instances = ie->ie_max;
-	if (ie->ie_tcpmux)
-		sc->sc_tcpmux = 1;
-	if (!b.b_stderr_set)
-		sc->sc_stderr = STDERR_SOCKET;	/* what inetd does */
-	b.b_user = ie->ie_user;
-	b.b_user_at = b.b_at;
-	b.b_group = ie->ie_group;
-	b.b_group_at = b.b_at;
-	if (ie->ie_program == NULL) {
-		b.b_prog_set = 1;
-		if ((sc->sc_builtin = builtin_named(ie->ie_name)) ==
-		    BUILTIN_NONE)
-			problem(ld, &b.b_at, "no internal service \"%s\" (want "
-			    "echo, discard, chargen, daytime, time or tcpmux)",
-			    ie->ie_name);
-	} else if (check_server(&b, &b.b_at, ie->ie_program) == 0 &&
-	    ie->ie_argc > 0) {
-		b.b_argv0 = ie->ie_argv[0];
-		b.b_args = xcalloc(ie->ie_argc, sizeof(*b.b_args));
-		memcpy(b.b_args, ie->ie_argv + 1,
-		    (ie->ie_argc - 1) * sizeof(*b.b_args));
-		b.b_nargs = ie->ie_argc - 1;
-	}
-	inetd_port(&b, ie);
-	if (addr != NULL || ie->ie_family != AF_UNSPEC) {
-		b.b_family = ie->ie_family;
-		b.b_addr_at = b.b_at;
-		free(b.b_addrs);
-		b.b_addrs = xcalloc(2, sizeof(*b.b_addrs));
-		b.b_addrs[0] = addr != NULL ? addr : "*";
-		b.b_naddrs = 1;
-	}
-	finish(&b);
-	conf_add(ld, &b);
-	build_clear(&b);
-}
-
-static void
-inetd_line(struct inetd_file *ifl, char *line)
-{
-	struct inetd_ent	 ie;
-	char			 err[256];
-
-	switch (inetd_parse_line(line, &ie, err, sizeof(err))) {
-	case INETD_ENTRY:
-		inetd_entry(ifl, &ie);
-		break;
-	case INETD_ADDR:
-		if (strcmp(ie.ie_addr, "*") == 0)
-			ifl->if_addr = NULL;
-		else {
-			snprintf(ifl->if_hostbuf, sizeof(ifl->if_hostbuf), "%s",
-			    ie.ie_addr);
-			ifl->if_addr = ifl->if_hostbuf;
-		}
-		break;
-	case INETD_NONE:
-		break;
-	default:
-		problem(ifl->if_ld, &ifl->if_at, "%s", err);
-		break;
-	}
-	inetd_ent_clear(&ie);
-}
-
-
-/*
- * inetd_conf.  A file that cannot be opened is noted and skipped (the
- * packages that edit it may not have created it yet); one that can is
- * held to the same rules as superd.conf.
- */
-static void
-inetd_load(struct loader *ld)
-{
-	struct inetd_file	 ifl;
-	const char		*path = ld->ld_conf->cf_inetd_conf;
-	char			*text, *line, *next;
-	int			 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		warn_add(ld->ld_conf, "%s: %s (inetd_conf skipped)", path,
-		    strerror(errno));
-		return;
-	}
-	close(fd);
-	if ((text = read_text(ld, path, ld->ld_inetd_seq)) == NULL)
-		return;
-	memset(&ifl, 0, sizeof(ifl));
-	ifl.if_ld = ld;
-	ifl.if_at.w_file = intern(ld, path);
-	ifl.if_at.w_seq = ld->ld_inetd_seq;
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		ifl.if_at.w_line++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		inetd_line(&ifl, line);
-	}
-	free(text);
-}
-
-/* ---------------------------------------------------------------------
- * Checks across services.
- */
-
-static void
-check_names(struct loader *ld)
-{
-	struct conf	*cf = ld->ld_conf;
-	struct svc_conf	*a, *b;
-	size_t		 i, j;
-
-	for (i = 0; i < cf->cf_nsvcs; i++) {
-		b = cf->cf_svcs[i];
-		for (j = 0; j < i && b->sc_name != NULL; j++) {
-			a = cf->cf_svcs[j];
-			if (a->sc_name == NULL || a->sc_proto != b->sc_proto ||
-			    strcmp(a->sc_name, b->sc_name) != 0)
-				continue;
-			/* A disabled example steps aside for an inetd.conf line. */
-			if (a->sc_disabled && j < ld->ld_nmain && i >= ld->ld_nmain)
-				continue;
-			problem(ld, &ld->ld_named[i], "duplicate service name "
-			    "\"%s\" (first at %s:%d)", b->sc_name,
-			    ld->ld_named[j].w_file, ld->ld_named[j].w_line);
-			break;
-		}
-	}
-}
-
-static int
-is_any(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
-		    htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(
-	    &((const struct sockaddr_in6 *)ss)->sin6_addr);
-}
-
-/* Whether two listeners of one protocol and port would collide. */
-static int
-binds_clash(const struct bindaddr *a, const struct bindaddr *b)
-{
-	const struct sockaddr_in6	*a6, *b6;
-
-	if (a->ba_addr.ss_family != b->ba_addr.ss_family)
-		return (a->ba_addr.ss_family == AF_INET6 && a->ba_wildcard) ||
-		    (b->ba_addr.ss_family == AF_INET6 && b->ba_wildcard);
-	if (is_any(&a->ba_addr) || is_any(&b->ba_addr))
-		return 1;
-	if (a->ba_addr.ss_family == AF_INET)
-		return ((const struct sockaddr_in *)&a->ba_addr)->sin_addr.
-		    s_addr == ((const struct sockaddr_in *)&b->ba_addr)->
-		    sin_addr.s_addr;
-	a6 = (const struct sockaddr_in6 *)&a->ba_addr;
-	b6 = (const struct sockaddr_in6 *)&b->ba_addr;
-	return IN6_ARE_ADDR_EQUAL(&a6->sin6_addr, &b6->sin6_addr) &&
-	    a6->sin6_scope_id == b6->sin6_scope_id;
-}
-
-static void
-bind_text(const struct bindaddr *ba, char *buf, size_t len)
-{
-	const void	*p;
-
-	if (ba->ba_wildcard) {
-		snprintf(buf, len, "*");
-		return;
-	}
-	if (ba->ba_addr.ss_family == AF_INET)
-		p = &((const struct sockaddr_in *)&ba->ba_addr)->sin_addr;
-	else
-		p = &((const struct sockaddr_in6 *)&ba->ba_addr)->sin6_addr;
-	if (inet_ntop(ba->ba_addr.ss_family, p, buf, len) == NULL)
-		snprintf(buf, len, "?");
-}
-
-static int
-svcs_clash(const struct svc_conf *a, const struct svc_conf *b,
-    const struct bindaddr **clash)
-{
-	size_t	 i, j;
-
-	if (a->sc_disabled || b->sc_disabled || a->sc_proto != b->sc_proto)
-		return 0;
-	if (a != b && a->sc_name != NULL && b->sc_name != NULL &&
-	    strcmp(a->sc_name, b->sc_name) == 0)
-		return 0;	/* reported as a duplicate name */
-	if (a->sc_proto == PROTO_UNIX)
-		return a != b && a->sc_path != NULL && b->sc_path != NULL &&
-		    strcmp(a->sc_path, b->sc_path) == 0;
-	if (a->sc_port <= 0 || a->sc_port != b->sc_port)
-		return 0;
-	for (i = 0; i < a->sc_nbinds; i++)
-		for (j = a == b ? i + 1 : 0; j < b->sc_nbinds; j++)
-			if (binds_clash(&a->sc_binds[i], &b->sc_binds[j])) {
-				*clash = &b->sc_binds[j];
-				return 1;
-			}
-	return 0;
-}
-
-static void
-check_clashes(struct loader *ld)
-{
-	struct conf		*cf = ld->ld_conf;
-	struct svc_conf		*a, *b;
-	const struct bindaddr	*ba = NULL;
-	struct where		 w;
-	char			 addr[INET6_ADDRSTRLEN + 1], what[128];
-	size_t			 i, j;
-
-	for (i = 0; i < cf->cf_nsvcs; i++) {
-		b = cf->cf_svcs[i];
-		for (j = 0; j <= i; j++) {
-			a = cf->cf_svcs[j];
-			if (!svcs_clash(a, b, &ba))
-				continue;
-			if (b->sc_proto == PROTO_UNIX)
-				snprintf(what, sizeof(what), "unix %s",
-				    b->sc_path);
-			else {
-				bind_text(ba, addr, sizeof(addr));
-				snprintf(what, sizeof(what), "%s %s port %d",
-				    proto_name(b->sc_proto), addr, b->sc_port);
-			}
-			w = ld->ld_named[i];
-			w.w_line = b->sc_line;
-			if (a == b)
-				problem(ld, &w, "service \"%s\": two of its "
-				    "addresses overlap (%s)", b->sc_name, what);
-			else
-				problem(ld, &w, "service \"%s\" (%s) clashes "
-				    "with service \"%s\" (%s:%d)", b->sc_name,
-				    what, a->sc_name, a->sc_file, a->sc_line);
-			break;
-		}
-	}
-}
-
-/* ---------------------------------------------------------------------
  * The interface.
  */
 
@@ -2547,12 +1438,15 @@ struct conf *
 config_load(const char *path, struct conf_errors *errs)
 {
 	struct loader	 ld;
+	struct lcfg	 lc;
 	struct conf	*cf;
 	struct cfile	*main_cf;
 	size_t		 i;
 	int		 bad;
 
 	memset(&ld, 0, sizeof(ld));
+	memset(&lc, 0, sizeof(lc));
+	ld.ld_lc = &lc;
 	ld.ld_root = geteuid() == 0;
 	ld.ld_inet6 = have_inet6();
 	cf = ld.ld_conf = xcalloc(1, sizeof(*cf));
@@ -2566,20 +1460,19 @@ config_load(const char *path, struct conf_errors *errs)
 
 	if ((main_cf = cfile_load(&ld, path, 0)) != NULL) {
 		top_load(&ld, main_cf, 1);
-		if (cf->cf_include[0] != '\0' && ld.ld_include_at != NULL)
+		if (cf->cf_include[0] != '\0' && lc.lc_include_at != NULL)
 			include_load(&ld);
 		ld.ld_nmain = cf->cf_nsvcs;
-		if (cf->cf_inetd_conf[0] != '\0' && ld.ld_inetd_at != NULL)
+		if (cf->cf_inetd_conf[0] != '\0' && lc.lc_inetd_at != NULL)
 			inetd_load(&ld);
-		check_names(&ld);
-		check_clashes(&ld);
+		check_services(&ld);
 	}
 
 	bad = ld.ld_nprobs > 0;
 	problems_flush(&ld, errs);
-	for (i = 0; i < ld.ld_nfiles; i++)
-		cfile_free(ld.ld_files[i]);
-	free(ld.ld_files);
+	for (i = 0; i < lc.lc_nfiles; i++)
+		cfile_free(lc.lc_files[i]);
+	free(lc.lc_files);
 	for (i = 0; i < ld.ld_nstrs; i++)
 		free(ld.ld_strs[i]);
 	free(ld.ld_strs);

@@ -4,7 +4,7 @@
  *	[addr:]service socket-type protocol wait|nowait[.max] user[:group]
  *	    program|internal [argv0 [args ...]]
  *
- * Pure: no name is looked up here.  config.c turns an entry into a
+ * Pure: no name is looked up here.  config_inetd.c turns an entry into a
  * service with superd's defaults, resolves it and checks it like any
  * other.  The line is taken apart in place; the entry points into it.
  */

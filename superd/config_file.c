@@ -1,0 +1,389 @@
+/*
+ * config_file.c - configuration files read into memory, checked first.
+ *
+ * Files are read here, not by libconfig: that lets us refuse oversized
+ * files, NUL bytes and an @include of a directory (libconfig 1.5 exits on
+ * that) before libconfig parses anything.  The pre-scan follows every
+ * @include as libconfig will, so each file it would read is held to the
+ * same rules.  No libconfig here: config.c parses the text read.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "superd.h"
+#include "config_int.h"
+
+#define CONFIG_FILE_MAX		(4 * 1024 * 1024)
+#define CONFIG_INCLUDE_DEPTH	10	/* as deep as libconfig 1.5 goes */
+#define CONFIG_INCLUDE_FILES	100	/* @include reads per file loaded */
+
+/* ---------------------------------------------------------------------
+ * Paths.
+ */
+
+char *
+dir_of(const char *path)
+{
+	const char	*slash;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, slash - path);
+}
+
+/* A path as libconfig resolves an @include: relative to its include dir. */
+char *
+join(const char *dir, const char *name)
+{
+	if (name[0] == '/' || dir == NULL)
+		return xstrdup(name);
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* ---------------------------------------------------------------------
+ * Reading files.
+ */
+
+/*
+ * The whole of a file as a NUL-terminated string, after the checks that
+ * protect libconfig and, as root, the ownership rules.  Reports and
+ * returns NULL on any problem.
+ */
+char *
+read_text(struct loader *ld, const char *path, int seq)
+{
+	struct stat	 st;
+	struct where	 w;
+	char		*buf = NULL;
+	size_t		 len = 0, size;
+	ssize_t		 n;
+	int		 fd;
+
+	w.w_file = intern(ld, path);
+	w.w_seq = seq;
+	w.w_line = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		problem(ld, &w, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		problem(ld, &w, "%s", strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		problem(ld, &w, "%s", strerror(EISDIR));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		problem(ld, &w, "not a regular file");
+		goto fail;
+	}
+	if (ld->ld_root && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		problem(ld, &w, "mode %04o is writable by group or others",
+		    (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	if (ld->ld_root && st.st_uid != 0) {
+		problem(ld, &w, "owned by uid %u, not by root",
+		    (unsigned)st.st_uid);
+		goto fail;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		problem(ld, &w, "larger than %d MiB", CONFIG_FILE_MAX >> 20);
+		goto fail;
+	}
+	size = st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
+	buf = xcalloc(1, size + 1);
+	while (len <= CONFIG_FILE_MAX) {
+		if (len == size) {
+			size *= 2;
+			buf = xreallocarray(buf, size + 1, 1);
+		}
+		n = read(fd, buf + len, size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			problem(ld, &w, "%s", strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (len > CONFIG_FILE_MAX) {
+		problem(ld, &w, "larger than %d MiB", CONFIG_FILE_MAX >> 20);
+		goto fail;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		problem(ld, &w, "contains a NUL byte");
+		goto fail;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+/*
+ * A light scan of libconfig's syntax before libconfig sees the text:
+ * every @include must name a regular file, not too deep; and an integer
+ * written without the L suffix must fit in 32 bits, since libconfig 1.5
+ * truncates it silently (memory = 5000000000 would become 705032704).
+ */
+struct scan {
+	struct loader	*sn_ld;
+	const char	*sn_path;	/* the file scanned */
+	const char	*sn_dir;	/* libconfig's include dir */
+	int		 sn_seq;
+	int		 sn_depth;
+	int		 sn_line;
+	int		 sn_bad;
+	int		*sn_reads;	/* files @included so far, all depths */
+};
+
+static int	scan_text(struct scan *, const char *);
+
+static const char *
+scan_include(struct scan *sn, const char *p)
+{
+	struct where	 w;
+	struct scan	 sub;
+	struct stat	 st;
+	char		*name, *full, *text;
+	const char	*q;
+	size_t		 n;
+
+	w.w_file = intern(sn->sn_ld, sn->sn_path);
+	w.w_seq = sn->sn_seq;
+	w.w_line = sn->sn_line;
+	p += strlen("@include");
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '"')
+		return p;	/* libconfig reports the syntax */
+	for (q = ++p; *q != '"' && *q != '\n' && *q != '\0'; q++)
+		if (*q == '\\' && q[1] != '\0' && q[1] != '\n')
+			q++;
+	if (*q != '"')
+		return q;
+	n = q - p;
+	name = xstrndup(p, n);
+	full = join(sn->sn_dir, name);
+	if (stat(full, &st) == -1) {
+		problem(sn->sn_ld, &w, "@include \"%s\": %s", name,
+		    strerror(errno));
+		sn->sn_bad = 1;
+	} else if (!S_ISREG(st.st_mode)) {
+		problem(sn->sn_ld, &w, "@include \"%s\": not a regular file",
+		    name);
+		sn->sn_bad = 1;
+	} else if (sn->sn_depth >= CONFIG_INCLUDE_DEPTH) {
+		problem(sn->sn_ld, &w, "@include \"%s\": nested more than %d "
+		    "deep", name, CONFIG_INCLUDE_DEPTH);
+		sn->sn_bad = 1;
+	} else if (*sn->sn_reads >= CONFIG_INCLUDE_FILES) {
+		/* a file that includes itself twice would take 2^10 reads */
+		problem(sn->sn_ld, &w, "@include \"%s\": more than %d "
+		    "@include files", name, CONFIG_INCLUDE_FILES);
+		sn->sn_bad = 1;
+	} else if ((text = read_text(sn->sn_ld, full, sn->sn_seq)) == NULL)
+		sn->sn_bad = 1;
+	else {
+		(*sn->sn_reads)++;
+		sub = *sn;
+		sub.sn_path = full;
+		sub.sn_depth = sn->sn_depth + 1;
+		sub.sn_line = 1;
+		sub.sn_bad = 0;
+		if (scan_text(&sub, text) == -1)
+			sn->sn_bad = 1;
+		free(text);
+	}
+	free(full);
+	free(name);
+	return q + 1;
+}
+
+static const char *
+scan_number(struct scan *sn, const char *p, int negative)
+{
+	struct where		 w;
+	unsigned long long	 v = 0, max;
+	const char		*start = p;
+	int			 hex = 0, big = 0, d;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		hex = 1;
+		for (p += 2; isxdigit((unsigned char)*p); p++) {
+			d = isdigit((unsigned char)*p) ? *p - '0' :
+			    tolower((unsigned char)*p) - 'a' + 10;
+			big |= v > (ULLONG_MAX >> 4);
+			v = v * 16 + d;
+		}
+	} else {
+		for (; isdigit((unsigned char)*p); p++) {
+			big |= v > ULLONG_MAX / 10 - 1;
+			v = v * 10 + (*p - '0');
+		}
+		if (*p == '.' || *p == 'e' || *p == 'E') {
+			/* a float: libconfig's business */
+			while (isalnum((unsigned char)*p) || *p == '.' ||
+			    ((*p == '-' || *p == '+') &&
+			    (p[-1] == 'e' || p[-1] == 'E')))
+				p++;
+			return p;
+		}
+	}
+	if (*p == 'L')
+		return p + 1;	/* a 64-bit integer */
+	max = hex ? 0xffffffffULL : (unsigned long long)INT_MAX + negative;
+	if (big || v > max) {
+		w.w_file = intern(sn->sn_ld, sn->sn_path);
+		w.w_seq = sn->sn_seq;
+		w.w_line = sn->sn_line;
+		problem(sn->sn_ld, &w, "integer %s%.*s does not fit in 32 bits "
+		    "(write a size such as \"4G\", or add L)",
+		    negative ? "-" : "", (int)(p - start), start);
+	}
+	return p;
+}
+
+static int
+scan_text(struct scan *sn, const char *p)
+{
+	int	 bol = 1;	/* only blanks so far on this line */
+
+	while (*p != '\0') {
+		if (*p == '\n') {
+			sn->sn_line++;
+			bol = 1;
+			p++;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
+			p++;
+		} else if (bol && strncmp(p, "@include", 8) == 0) {
+			p = scan_include(sn, p);
+			bol = 0;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(p[0] == '*' &&
+			    p[1] == '/'); p++)
+				if (*p == '\n')
+					sn->sn_line++;
+			p += *p != '\0' ? 2 : 0;
+			bol = 0;
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				if (*p == '\n')
+					sn->sn_line++;
+			}
+			p += *p != '\0';
+			bol = 0;
+		} else if (isalpha((unsigned char)*p) || *p == '*') {
+			while (isalnum((unsigned char)*p) || *p == '_' ||
+			    *p == '-' || *p == '*')
+				p++;
+			bol = 0;
+		} else if (isdigit((unsigned char)*p)) {
+			p = scan_number(sn, p, 0);
+			bol = 0;
+		} else if (*p == '-' && isdigit((unsigned char)p[1])) {
+			p = scan_number(sn, p + 1, 1);
+			bol = 0;
+		} else {
+			p++;
+			bol = 0;
+		}
+	}
+	return sn->sn_bad ? -1 : 0;
+}
+
+/*
+ * Pre-scan the text of the file at path, read for libconfig, whose
+ * @include files are relative to dir.  Returns -1 when libconfig must not
+ * see it; the problems are reported.
+ */
+int
+prescan(struct loader *ld, const char *path, const char *dir, int seq,
+    const char *text)
+{
+	struct scan	 sn;
+	int		 reads = 0;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.sn_ld = ld;
+	sn.sn_path = path;
+	sn.sn_dir = dir;
+	sn.sn_seq = seq;
+	sn.sn_line = 1;
+	sn.sn_reads = &reads;
+	return scan_text(&sn, text);
+}
+
+/* ---------------------------------------------------------------------
+ * The include directory.
+ */
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+has_suffix(const char *s, const char *suffix)
+{
+	size_t	 n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/*
+ * The paths of every regular *.conf of dir, in strcmp order; the caller
+ * frees them.  Returns -1 with errno set when dir cannot be read.
+ */
+int
+include_list(const char *dir, char ***namesp, size_t *np)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*dp;
+	char		**names = NULL, *path;
+	size_t		 n = 0;
+
+	if ((dp = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL) {
+		if (!has_suffix(de->d_name, ".conf"))
+			continue;
+		path = join(dir, de->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			names = xreallocarray(names, n + 1, sizeof(*names));
+			names[n++] = path;
+		} else
+			free(path);
+	}
+	closedir(dp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*namesp = names;
+	*np = n;
+	return 0;
+}

@@ -1,0 +1,121 @@
+/*
+ * config_int.h - what the files of config_load() share, and nothing else.
+ *
+ * config.c maps libconfig settings onto a struct svc_conf and runs a load;
+ * config_file.c reads files into memory and pre-scans them;
+ * config_resolve.c finishes a service against the system (users, groups,
+ * ports, addresses, the program); config_inetd.c makes services of
+ * inetd.conf lines; config_check.c checks the services against each
+ * other.  Private to those files: superd.h is the boundary the rest of
+ * superd sees, and this header goes after it.  Only config.c sees
+ * libconfig, so nothing here names its types.
+ */
+#ifndef CONFIG_INT_H
+#define CONFIG_INT_H
+
+#include <stdarg.h>
+
+#define CONFIG_KEYS_MAX		48	/* room for the per-service keys */
+
+/* Where a problem is: a file (owned by the loader), its order, a line. */
+struct where {
+	const char	*w_file;
+	int		 w_seq;		/* main 0, include files 1.., inetd last */
+	int		 w_line;	/* 0: the file as a whole */
+};
+
+struct problem;		/* config.c */
+struct lcfg;		/* config.c: the libconfig side of a load */
+
+/* One config_load() from start to end. */
+struct loader {
+	struct conf		*ld_conf;
+	struct problem		*ld_probs;
+	size_t			 ld_nprobs;
+	struct lcfg		*ld_lc;
+	char			**ld_strs;	/* interned file names */
+	size_t			 ld_nstrs;
+	struct where		*ld_named;	/* per cf_svcs: its `name` */
+	size_t			 ld_nmain;	/* services not from inetd.conf */
+	int			 ld_root;
+	int			 ld_inet6;
+	int			 ld_inetd_seq;
+};
+
+/* One service being built: the svc_conf and what needs all of it. */
+struct build {
+	struct loader	*b_ld;
+	struct svc_conf	*b_sc;
+	struct where	 b_at;		/* its `{`, or its inetd.conf line */
+	int		 b_own;		/* current setting is the service's own */
+	int		 b_wait_set;
+	int		 b_stderr_set;
+	int		 b_port_set;	/* given, even if wrong */
+	int		 b_prog_set;	/* server or builtin given */
+	int		 b_path_set;
+	struct where	 b_name_at;
+	const char     **b_addrs;	/* NULL: "*" */
+	size_t		 b_naddrs;
+	struct where	 b_addr_at;
+	int		 b_family;	/* inetd tcp4/tcp6: only this family */
+	const char	*b_user;
+	struct where	 b_user_at;
+	const char	*b_group;
+	struct where	 b_group_at;
+	const char	*b_owner;
+	struct where	 b_owner_at;
+	const char	*b_sgroup;
+	struct where	 b_sgroup_at;
+	const char     **b_args;
+	size_t		 b_nargs;
+	int		 b_args_own;
+	struct where	 b_args_at;
+	const char	*b_argv0;
+	int		 b_argv0_own;
+	struct where	 b_argv0_at;
+};
+
+/* config.c */
+void		*xcalloc(size_t, size_t);
+void		*xreallocarray(void *, size_t, size_t);
+char		*xstrdup(const char *);
+char		*xstrndup(const char *, size_t);
+char		*xvasprintf(const char *, va_list);
+char		*xasprintf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+const char	*intern(struct loader *, const char *);
+void		 problem(struct loader *, const struct where *, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
+const char	*proto_name(enum proto);
+int		 valid_name(const char *);
+enum builtin	 builtin_named(const char *);
+int		 key_index(const char *);
+void		 build_init(struct build *, struct loader *,
+		    const struct where *);
+void		 build_defaults(struct build *, const int *);
+void		 build_clear(struct build *);
+void		 conf_add(struct loader *, struct build *);
+
+/* config_file.c */
+char		*dir_of(const char *);
+char		*join(const char *, const char *);
+char		*read_text(struct loader *, const char *, int);
+int		 prescan(struct loader *, const char *, const char *, int,
+		    const char *);
+int		 include_list(const char *, char ***, size_t *);
+
+/* config_resolve.c */
+int		 have_inet6(void);
+int		 check_server(struct build *, const struct where *,
+		    const char *);
+void		 finish_identity(struct build *);
+void		 finish_addresses(struct build *);
+void		 build_finish(struct build *);
+
+/* config_inetd.c */
+void		 inetd_load(struct loader *);
+
+/* config_check.c */
+void		 check_services(struct loader *);
+
+#endif /* CONFIG_INT_H */

@@ -1,0 +1,414 @@
+/*
+ * config_resolve.c - finishing a service: the system's answer to the
+ * names its settings give.
+ *
+ * Users and groups become ids, a port name and the hosts of `address`
+ * become bind addresses, the program is looked at on disk and its argv
+ * built.  The same for a service of superd.conf and a line of inetd.conf;
+ * what is wrong goes to the loader as a problem at its setting's line.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "superd.h"
+#include "config_int.h"
+
+/* The program: an absolute path of an executable regular file. */
+int
+check_server(struct build *b, const struct where *w, const char *v)
+{
+	struct stat	 st;
+
+	b->b_prog_set = 1;
+	if (v[0] != '/') {
+		problem(b->b_ld, w, "server \"%s\" is not an absolute path", v);
+		return -1;
+	}
+	if (stat(v, &st) == -1) {
+		problem(b->b_ld, w, "server \"%s\": %s", v, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		problem(b->b_ld, w, "server \"%s\" is not a regular file", v);
+		return -1;
+	}
+	if ((st.st_mode & 0111) == 0 || access(v, X_OK) == -1) {
+		problem(b->b_ld, w, "server \"%s\" is not executable", v);
+		return -1;
+	}
+	b->b_sc->sc_server = xstrdup(v);
+	return 0;
+}
+
+/* A user or group given by name or number; -1 when unknown. */
+static int
+lookup_user(const char *name, uid_t *uid, gid_t *gid, const char **canon)
+{
+	struct passwd	*pw;
+	char		*end;
+	unsigned long	 n;
+
+	if ((pw = getpwnam(name)) == NULL && name[0] != '\0' &&
+	    strspn(name, "0123456789") == strlen(name)) {
+		n = strtoul(name, &end, 10);
+		if (n < UINT_MAX)
+			pw = getpwuid((uid_t)n);
+	}
+	if (pw == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	if (gid != NULL)
+		*gid = pw->pw_gid;
+	if (canon != NULL)
+		*canon = pw->pw_name;
+	return 0;
+}
+
+static int
+lookup_group(const char *name, gid_t *gid)
+{
+	struct group	*gr;
+	char		*end;
+	unsigned long	 n;
+
+	if ((gr = getgrnam(name)) == NULL && name[0] != '\0' &&
+	    strspn(name, "0123456789") == strlen(name)) {
+		n = strtoul(name, &end, 10);
+		if (n < UINT_MAX)
+			gr = getgrgid((gid_t)n);
+	}
+	if (gr == NULL)
+		return -1;
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/* Whether this process may use gid (when it cannot change identity). */
+static int
+in_my_groups(gid_t gid)
+{
+	gid_t	*groups;
+	int	 i, n, found = 0;
+
+	if (gid == getegid() || gid == getgid())
+		return 1;
+	if ((n = getgroups(0, NULL)) <= 0)
+		return 0;
+	groups = xcalloc(n, sizeof(*groups));
+	if ((n = getgroups(n, groups)) > 0)
+		for (i = 0; i < n && !found; i++)
+			found = groups[i] == gid;
+	free(groups);
+	return found;
+}
+
+static char *
+my_user_name(void)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(geteuid())) != NULL)
+		return xstrdup(pw->pw_name);
+	return xasprintf("%u", (unsigned)geteuid());
+}
+
+/*
+ * The identity of the program.  As root: user (default nobody) and group
+ * (default its primary group).  Otherwise superd cannot switch, so the
+ * service runs as the invoking user and may only name that user and the
+ * groups this process has.
+ */
+void
+finish_identity(struct build *b)
+{
+	struct loader	*ld = b->b_ld;
+	struct svc_conf	*sc = b->b_sc;
+	const char	*canon = NULL, *user;
+	struct where	*uat = b->b_user != NULL ? &b->b_user_at : &b->b_at;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if (!ld->ld_root) {
+		sc->sc_uid = geteuid();
+		sc->sc_gid = getegid();
+		sc->sc_setid = 0;
+		sc->sc_user = my_user_name();
+		if (b->b_user != NULL) {
+			if (lookup_user(b->b_user, &uid, NULL, NULL) == -1)
+				problem(ld, uat, "unknown user \"%s\"",
+				    b->b_user);
+			else if (uid != geteuid())
+				problem(ld, uat, "user \"%s\": superd is not "
+				    "root and runs services only as \"%s\"",
+				    b->b_user, sc->sc_user);
+		}
+		if (b->b_group != NULL) {
+			if (lookup_group(b->b_group, &gid) == -1)
+				problem(ld, &b->b_group_at,
+				    "unknown group \"%s\"", b->b_group);
+			else if (!in_my_groups(gid))
+				problem(ld, &b->b_group_at, "group \"%s\": "
+				    "superd is not root and \"%s\" is not in "
+				    "it", b->b_group, sc->sc_user);
+		}
+		return;
+	}
+	sc->sc_setid = 1;
+	user = b->b_user != NULL ? b->b_user : "nobody";
+	if (lookup_user(user, &uid, &gid, &canon) == -1)
+		problem(ld, uat, "unknown user \"%s\"", user);
+	else {
+		sc->sc_user = xstrdup(canon);
+		sc->sc_uid = uid;
+		sc->sc_gid = gid;
+	}
+	if (b->b_group != NULL && lookup_group(b->b_group, &sc->sc_gid) == -1)
+		problem(ld, &b->b_group_at, "unknown group \"%s\"",
+		    b->b_group);
+}
+
+static void
+finish_socket_owner(struct build *b)
+{
+	struct loader	*ld = b->b_ld;
+	struct svc_conf	*sc = b->b_sc;
+
+	if (b->b_owner != NULL) {
+		if (lookup_user(b->b_owner, &sc->sc_socket_uid, NULL,
+		    NULL) == -1)
+			problem(ld, &b->b_owner_at, "unknown user \"%s\"",
+			    b->b_owner);
+		else if (!ld->ld_root && sc->sc_socket_uid != geteuid())
+			problem(ld, &b->b_owner_at, "socket_owner \"%s\": "
+			    "only root can give a socket away", b->b_owner);
+	}
+	if (b->b_sgroup != NULL) {
+		if (lookup_group(b->b_sgroup, &sc->sc_socket_gid) == -1)
+			problem(ld, &b->b_sgroup_at, "unknown group \"%s\"",
+			    b->b_sgroup);
+		else if (!ld->ld_root && !in_my_groups(sc->sc_socket_gid))
+			problem(ld, &b->b_sgroup_at, "socket_group \"%s\": "
+			    "superd is not root and not in it", b->b_sgroup);
+	}
+}
+
+static void
+finish_program(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+	const char	*base;
+	size_t		 i;
+
+	if (sc->sc_server != NULL && sc->sc_builtin != BUILTIN_NONE) {
+		problem(b->b_ld, &b->b_at, "service \"%s\" has both server and "
+		    "builtin", sc->sc_name ? sc->sc_name : "?");
+		return;
+	}
+	if (sc->sc_server == NULL && sc->sc_builtin == BUILTIN_NONE) {
+		if (b->b_prog_set)
+			return;		/* reported where it was given */
+		problem(b->b_ld, &b->b_at, "service \"%s\" has neither server "
+		    "nor builtin", sc->sc_name ? sc->sc_name : "?");
+		return;
+	}
+	if (sc->sc_builtin != BUILTIN_NONE) {
+		if (b->b_args_own)
+			problem(b->b_ld, &b->b_args_at, "\"args\" does not "
+			    "apply to a builtin");
+		if (b->b_argv0_own)
+			problem(b->b_ld, &b->b_argv0_at, "\"argv0\" does not "
+			    "apply to a builtin");
+		if (sc->sc_builtin == BUILTIN_TCPMUX &&
+		    sc->sc_proto == PROTO_UDP)
+			problem(b->b_ld, &b->b_at, "builtin tcpmux is a "
+			    "stream service, not udp");
+		return;
+	}
+	if ((base = strrchr(sc->sc_server, '/')) != NULL)
+		base++;
+	sc->sc_argv = xcalloc(b->b_nargs + 2, sizeof(*sc->sc_argv));
+	sc->sc_argv[0] = xstrdup(b->b_argv0 != NULL ? b->b_argv0 : base);
+	for (i = 0; i < b->b_nargs; i++)
+		sc->sc_argv[i + 1] = xstrdup(b->b_args[i]);
+}
+
+int
+have_inet6(void)
+{
+	int	 fd;
+
+	if ((fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static void
+add_bind(struct svc_conf *sc, const struct sockaddr *sa, socklen_t len,
+    int wildcard)
+{
+	struct bindaddr	*ba;
+	size_t		 i;
+
+	for (i = 0; i < sc->sc_nbinds; i++)
+		if (sc->sc_binds[i].ba_len == len &&
+		    memcmp(&sc->sc_binds[i].ba_addr, sa, len) == 0)
+			return;
+	sc->sc_binds = xreallocarray(sc->sc_binds, sc->sc_nbinds + 1,
+	    sizeof(*sc->sc_binds));
+	ba = &sc->sc_binds[sc->sc_nbinds++];
+	memset(ba, 0, sizeof(*ba));
+	memcpy(&ba->ba_addr, sa, len);
+	ba->ba_len = len;
+	ba->ba_wildcard = wildcard;
+}
+
+/* "*": one dual-stack listener where IPv6 exists, else IPv4 only. */
+static void
+bind_wildcard(struct build *b, int port)
+{
+	struct sockaddr_in6	 sin6;
+	struct sockaddr_in	 sin;
+	int			 fam = b->b_family;
+
+	if (fam != AF_INET && b->b_ld->ld_inet6) {
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_addr = in6addr_any;
+		sin6.sin6_port = htons(port);
+		add_bind(b->b_sc, (struct sockaddr *)&sin6, sizeof(sin6),
+		    fam == AF_UNSPEC);
+	} else if (fam != AF_INET6 || !b->b_ld->ld_inet6) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+		sin.sin_port = htons(port);
+		add_bind(b->b_sc, (struct sockaddr *)&sin, sizeof(sin),
+		    fam == AF_UNSPEC);
+	}
+}
+
+static void
+bind_host(struct build *b, const char *host, int port)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct sockaddr_storage ss;
+	int		 rc, found = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = b->b_family;
+	hints.ai_socktype = b->b_sc->sc_proto == PROTO_UDP ? SOCK_DGRAM :
+	    SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) == EAI_NONAME) {
+		hints.ai_flags = 0;
+		rc = getaddrinfo(host, NULL, &hints, &res);
+	}
+	if (rc != 0) {
+		problem(b->b_ld, &b->b_addr_at, "address \"%s\": %s", host,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    (ai->ai_family == AF_INET6 && !b->b_ld->ld_inet6) ||
+		    ai->ai_addrlen > sizeof(ss))
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		add_bind(b->b_sc, (struct sockaddr *)&ss, ai->ai_addrlen, 0);
+		found = 1;
+	}
+	freeaddrinfo(res);
+	if (!found)
+		problem(b->b_ld, &b->b_addr_at, "address \"%s\": no IPv4 or "
+		    "usable IPv6 address", host);
+}
+
+void
+finish_addresses(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+	int		 port = sc->sc_port > 0 ? sc->sc_port : 0;
+	size_t		 i;
+
+	if (b->b_addrs == NULL) {
+		bind_wildcard(b, port);
+		return;
+	}
+	for (i = 0; i < b->b_naddrs; i++) {
+		if (strcmp(b->b_addrs[i], "*") == 0)
+			bind_wildcard(b, port);
+		else
+			bind_host(b, b->b_addrs[i], port);
+	}
+}
+
+/* The port: set, or reached through tcpmux only, or the service's name. */
+static void
+finish_port(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+	struct servent	*se;
+
+	if (b->b_port_set)
+		return;
+	if (sc->sc_tcpmux && sc->sc_proto == PROTO_TCP) {
+		sc->sc_port = -1;
+		return;
+	}
+	if (sc->sc_name == NULL)
+		return;
+	if ((se = getservbyname(sc->sc_name, proto_name(sc->sc_proto))) ==
+	    NULL) {
+		problem(b->b_ld, &b->b_at, "service \"%s\" has no port and "
+		    "\"%s\" is not a %s service in /etc/services", sc->sc_name,
+		    sc->sc_name, proto_name(sc->sc_proto));
+		return;
+	}
+	sc->sc_port = ntohs(se->s_port);
+}
+
+/*
+ * What needs several settings at once, for a service of superd.conf or a
+ * line of inetd.conf alike.
+ */
+void
+build_finish(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+
+	if (sc->sc_name == NULL && b->b_name_at.w_line == 0)
+		problem(b->b_ld, &b->b_at, "service has no name");
+	finish_program(b);
+	if (!b->b_wait_set)
+		sc->sc_wait = sc->sc_proto == PROTO_UDP;
+	if (sc->sc_proto == PROTO_UNIX) {
+		sc->sc_port = -1;
+		if (sc->sc_path == NULL && !b->b_path_set)
+			problem(b->b_ld, &b->b_at, "unix service \"%s\" has "
+			    "no path", sc->sc_name ? sc->sc_name : "?");
+		finish_socket_owner(b);
+	} else {
+		finish_port(b);
+		if (sc->sc_port >= 0)
+			finish_addresses(b);
+	}
+	finish_identity(b);
+}
