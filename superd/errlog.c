@@ -35,9 +35,11 @@ errlog_open(struct errlog *el, struct service *sv)
 
 	memset(el, 0, sizeof(*el));
 	el->el_fd = -1;
-	if (pipe2(p, O_CLOEXEC) == -1)
+	/* Both ends non-blocking in one call; the child makes its end
+	 * blocking again (spawn.c), so superd pays one system call less. */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
 		goto fail;
-	if (!fd_has_headroom(p[0]) || fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) {
+	if (!fd_has_headroom(p[0])) {
 		close(p[0]);
 		close(p[1]);
 		errno = EMFILE;

@@ -1,6 +1,7 @@
 /*
- * loop.c - the event loop: one select() over the self-pipe, the listeners
- * that may accept now and the services' stderr pipes.
+ * loop.c - the event loop: one pselect() over the listeners that may
+ * accept now and the instances' stderr pipes, with superd's signals let
+ * through only while it waits.
  *
  * A listener is left out of the set while its service is at its instance
  * limit, over its rate, paused, or (wait mode) lent to an instance: the
@@ -354,7 +355,7 @@ void
 loop_run(void)
 {
 	struct fdset	 fs;
-	struct timeval	 tv, *tvp;
+	struct timespec	 ts, *tsp;
 	int64_t		 now, next;
 	int		 rc;
 
@@ -374,24 +375,24 @@ loop_run(void)
 		child_timeouts(now, &next);
 		FD_ZERO(&fs.fs_read);
 		fs.fs_max = -1;
-		fdset_add(&fs, signals_fd());
 		watch_services(&fs, now, &next);
-		tvp = NULL;
+		tsp = NULL;
 		if (next != 0) {
 			int64_t wait = next > now ? next - now : 0;
 
-			tv.tv_sec = wait / 1000;
-			tv.tv_usec = (wait % 1000) * 1000;
-			tvp = &tv;
+			ts.tv_sec = wait / 1000;
+			ts.tv_nsec = (wait % 1000) * 1000000;
+			tsp = &ts;
 		}
-		rc = select(fs.fs_max + 1, &fs.fs_read, NULL, NULL, tvp);
+		/* Signals get through only here, so none is missed between
+		 * the checks above and the wait. */
+		rc = pselect(fs.fs_max + 1, &fs.fs_read, NULL, NULL, tsp,
+		    signals_wait_mask());
 		if (rc == -1) {
 			if (errno != EINTR)
-				log_warn("select");
+				log_warn("pselect");
 			continue;
 		}
-		if (FD_ISSET(signals_fd(), &fs.fs_read))
-			signals_drain();
 		if (rc > 0)
 			dispatch(&fs);
 	}

@@ -1,12 +1,13 @@
 /*
- * signals.c - the self-pipe and the pending-signal flags.
+ * signals.c - the pending-signal flags and the mask the loop waits with.
  *
- * Handlers only set a flag and write one byte to a non-blocking pipe the
- * loop watches; everything else happens in the loop.  A burst of the same
- * signal coalesces into one flag.
+ * The signals superd acts on stay blocked except inside the loop's
+ * pselect(), which unblocks them atomically: a signal that came at any
+ * other moment waits, pending, and ends the next wait at once.  Handlers
+ * only set a flag; everything else happens in the loop.  A burst of the
+ * same signal coalesces into one flag.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -15,7 +16,7 @@
 #include "superd.h"
 
 static volatile sig_atomic_t	pending[4];
-static int			selfpipe[2] = { -1, -1 };
+static sigset_t			wait_mask;	/* the mask during pselect */
 
 static const int caught[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD };
 
@@ -39,7 +40,6 @@ on_signal(int signo)
 		pending[SIG_CHILD] = 1;
 		break;
 	}
-	(void)!write(selfpipe[1], "", 1);
 	errno = saved;
 }
 
@@ -73,11 +73,10 @@ int
 signals_init(void)
 {
 	struct sigaction	 sa;
+	sigset_t		 handled;
 	size_t			 i;
 	int			 signo;
 
-	if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) == -1)
-		return -1;
 	/*
 	 * Start from default dispositions (an ignored signal inherited from
 	 * whoever started superd would reach every program), so a child only
@@ -100,22 +99,22 @@ signals_init(void)
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		return -1;
+	/* Blocked from now on; pselect() opens the door with wait_mask. */
+	sigemptyset(&handled);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaddset(&handled, caught[i]);
+	if (sigprocmask(SIG_BLOCK, &handled, &wait_mask) == -1)
+		return -1;
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigdelset(&wait_mask, caught[i]);
 	return 0;
 }
 
-int
-signals_fd(void)
+/* The signal mask to wait with: the handled signals let through. */
+const sigset_t *
+signals_wait_mask(void)
 {
-	return selfpipe[0];
-}
-
-void
-signals_drain(void)
-{
-	char	 buf[256];
-
-	while (read(selfpipe[0], buf, sizeof(buf)) > 0)
-		;
+	return &wait_mask;
 }
 
 /* Returns and clears one pending flag. */

@@ -150,6 +150,10 @@ child_fds(const struct spawn_ctx *cx)
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
 	    dup2(errfd, STDERR_FILENO) == -1)
 		return -1;
+	/* The stderr pipe was made non-blocking for superd's end: a program
+	 * expects its writes to wait, not fail. */
+	if (errfd == cx->sx_errfd && fcntl(STDERR_FILENO, F_SETFL, 0) == -1)
+		return -1;
 	/* Whatever superd inherited from its own parent goes too. */
 	fds_from(3, CLOSE_RANGE_CLOEXEC);
 	return 0;

@@ -13,6 +13,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -285,8 +286,7 @@ void		 env_free(char **);
 
 /* signals.c */
 int		 signals_init(void);
-int		 signals_fd(void);
-void		 signals_drain(void);
+const sigset_t	*signals_wait_mask(void);
 int		 signals_take(int);
 void		 signals_child_reset(void);
 #define SIG_RELOAD	0
