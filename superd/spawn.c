@@ -395,7 +395,6 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct spawn_ctx	 cx;
 	struct report		 rp = { -1, 0 };
-	sigset_t		 all, saved;
 	int			 saved_errno;
 	pid_t			 pid;
 
@@ -426,12 +425,13 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	}
 	if (sc->sc_stderr == STDERR_LOG)
 		cx.sx_errfd = errlog_open(el, sv);
-	/* No handler of superd's may run in the child before it resets them. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &saved);
+	/*
+	 * superd's handled signals are blocked outside its pselect (see
+	 * signals.c), and every other signal is at its default, so no handler
+	 * of superd's can run in the child before it resets them.
+	 */
 	pid = use_vfork(sc) ? start_vfork(&cx, &rp) : start_fork(&cx, &rp);
 	saved_errno = errno;
-	sigprocmask(SIG_SETMASK, &saved, NULL);
 	env_free(cx.sx_env);
 	if (cx.sx_errfd != -1)
 		close(cx.sx_errfd);
