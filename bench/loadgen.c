@@ -18,6 +18,9 @@
  * \t, \0 and \\.  With -P the server's own CPU time (utime+stime from
  * /proc/PID/stat, its children excluded) is read before and after.
  *
+ * A client turned away (refused, reset, or closed on without a reply)
+ * waits 10 ms before it tries again.
+ *
  * Prints one line of KEY=VALUE pairs: counts by outcome, conn/s (answers
  * checked good per second), latency percentiles in microseconds (connect
  * to end of reply; send to reply for UDP), and the server's CPU
@@ -45,6 +48,7 @@
 #define REPLY_MAX	65536
 #define REQ_MAX		4096
 #define TICK_MS		10	/* the longest epoll wait: deadlines are checked */
+#define RETRY_PAUSE_NS	10000000	/* a turned-away client tries again after */
 
 enum state { ST_IDLE, ST_CONNECTING, ST_READING, ST_WAITING };
 
@@ -71,6 +75,7 @@ struct slot {
 	enum state	 sl_state;
 	int64_t		 sl_start;	/* ns */
 	int64_t		 sl_deadline;	/* ns */
+	int64_t		 sl_not_before;	/* ns: turned away, it waits until then */
 	size_t		 sl_got;
 	size_t		 sl_reqlen;
 	char		 sl_req[REQ_MAX];
@@ -255,6 +260,12 @@ finish(struct slot *sl, enum outcome out, int64_t now)
 {
 	counts[out]++;
 	last_done = now;
+	/*
+	 * Like a real client, one turned away (refused, reset, closed on)
+	 * does not hammer the port; one that timed out has waited already.
+	 */
+	sl->sl_not_before = out == OUT_REFUSED || out == OUT_RESET ||
+	    out == OUT_CLOSED ? now + RETRY_PAUSE_NS : 0;
 	if (out == OUT_OK)
 		record_latency(now - sl->sl_start);
 	/* A UDP client keeps its socket unless an answer may still come. */
@@ -542,8 +553,11 @@ main(int argc, char *argv[])
 		now = now_ns();
 		active = 0;
 		for (i = 0; i < c; i++) {
-			if (slots[i].sl_state == ST_IDLE && may_start(now))
+			if (slots[i].sl_state == ST_IDLE && may_start(now) &&
+			    now >= slots[i].sl_not_before)
 				start(&slots[i], now);
+			if (slots[i].sl_state == ST_IDLE && may_start(now))
+				active = 1;	/* waits to try again */
 			if (slots[i].sl_state != ST_IDLE)
 				active = 1;
 		}

@@ -175,9 +175,15 @@ listener_open(struct listener *ls)
 
 	fd = sc->sc_proto == PROTO_UNIX ? open_unix(ls) : open_inet(ls);
 	if (fd != -1 && !fd_has_headroom(fd)) {
+		listener_where(ls, where, sizeof(where));
+		if (!ls->ls_failed)
+			log_warnx("%s: cannot listen on %s: descriptor %d leaves "
+			    "no room under RLIMIT_NOFILE or select's limit of %d, "
+			    "retrying every %d s", sc->sc_name, where, fd,
+			    FD_SETSIZE, SUPERD_BIND_RETRY);
 		close(fd);
 		fd = -1;
-		errno = EMFILE;
+		ls->ls_failed = 1;
 	}
 	if (fd == -1) {
 		listener_where(ls, where, sizeof(where));
