@@ -460,6 +460,17 @@ def xinetd_service(name, port, socktype, proto, wait, server, tuned,
     return "\n".join(lines) + "\n"
 
 
+def analysis():
+    """The hand-written reading of the targets superd misses (profiles and
+    causes), kept in bench/ANALYSIS.md so every run carries it."""
+    path = os.path.join(TOP, "bench", "ANALYSIS.md")
+    try:
+        with open(path) as f:
+            return "\n" + f.read()
+    except OSError:
+        return ""
+
+
 def write_file(path, text):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -1699,6 +1710,7 @@ def main():
     text = report(ctx, started, elapsed, load_before, loadavg())
     for note in ctx.notes:
         text += "\nNote: %s\n" % note
+    text += analysis()
     with open(args.out, "w") as f:
         f.write(text)
     os.makedirs(ctx.build, exist_ok=True)
