@@ -337,24 +337,45 @@ head_hash(int fd, uint64_t *hash, char *peer, size_t size)
 
 /*
  * Before a UDP wait instance starts: remember the datagram that woke
- * superd, so its end can tell whether it made progress.
+ * superd, so its end can tell whether it made progress.  When the last
+ * instance's end already looked at the queue, the datagram first in it
+ * then is the one to lend for: no need to look again.
  */
 int
 listener_head_peek(struct listener *ls, char *peer, size_t size)
 {
+	if (ls->ls_head_fresh) {
+		ls->ls_head_fresh = 0;
+		snprintf(peer, size, "%s", ls->ls_head_peer);
+		return 0;
+	}
 	ls->ls_head_valid = head_hash(ls->ls_fd, &ls->ls_head, peer, size) == 0;
 	return ls->ls_head_valid ? 0 : -1;
 }
 
-/* Whether the datagram that started the instance is still first in line. */
+/*
+ * When the instance has ended: whether the datagram that started it is
+ * still first in line (no progress).  What is first now is kept for the
+ * next instance.
+ */
 int
 listener_head_same(struct listener *ls)
 {
 	uint64_t	 now;
+	int		 same;
 
-	if (!ls->ls_head_valid || head_hash(ls->ls_fd, &now, NULL, 0) == -1)
+	ls->ls_head_fresh = 0;
+	if (!ls->ls_head_valid)
 		return 0;
-	return now == ls->ls_head;
+	if (head_hash(ls->ls_fd, &now, ls->ls_head_peer,
+	    sizeof(ls->ls_head_peer)) == -1) {
+		ls->ls_head_valid = 0;
+		return 0;
+	}
+	same = now == ls->ls_head;
+	ls->ls_head = now;
+	ls->ls_head_fresh = 1;
+	return same;
 }
 
 /* Throws away the first queued datagram (its instance could not start). */
@@ -365,4 +386,5 @@ listener_drop_head(struct listener *ls)
 
 	(void)recv(ls->ls_fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
 	ls->ls_head_valid = 0;
+	ls->ls_head_fresh = 0;
 }

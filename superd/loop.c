@@ -281,7 +281,6 @@ lend_listener(struct service *sv, struct listener *ls)
 	if (failed && sv->sv_conf->sc_proto == PROTO_UDP)
 		listener_drop_head(ls);
 	policy_rate_take(sv);
-	ls->ls_head_at = mono_ms();
 	log_start(sv, pid, from);
 	if (child_add(sv, ls, pid, from, &el) == -1)
 		log_warn("%s: child table", sv->sv_conf->sc_name);

@@ -191,7 +191,8 @@ struct listener {
 	int			 ls_failed;	/* last open failed (logged) */
 	uint64_t		 ls_head;	/* wait/udp: first datagram seen */
 	int			 ls_head_valid;
-	int64_t			 ls_head_at;	/* when its instance started */
+	int			 ls_head_fresh;	/* seen at the last reap, not lent */
+	char			 ls_head_peer[64]; /* its source, for the log */
 };
 
 /* The identity a service's programs get, resolved by superd (ident.c). */
