@@ -96,14 +96,6 @@ check_count(const uint8_t *data, size_t len)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct greet_name	 whole, split, fromfd;

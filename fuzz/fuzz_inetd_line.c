@@ -97,14 +97,6 @@ parse_one(const uint8_t *data, size_t size, size_t errlen)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* As config.c calls it, then with an error buffer of a few bytes. */

@@ -74,14 +74,6 @@ check_read(const uint8_t *data, size_t size, ssize_t r,
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proxy_hdr	 ph, ph2;

@@ -33,6 +33,11 @@ import tempfile
 import threading
 import time
 
+# One rendering of libconfig text for every test: the integration harness.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, "it"))
+from harness import lc_value as lc  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 IT = os.path.join(TOP, "tests", "it")
@@ -44,22 +49,6 @@ SOURCES = ["127.0.0.%d" % i for i in range(1, 21)]
 
 # ---------------------------------------------------------------------------
 # configuration
-
-
-def lc(v):
-    """A Python value as libconfig text."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[ " + ", ".join(lc(x) for x in v) + " ]"
-    if isinstance(v, dict):
-        return "{ " + " ".join("%s = %s;" % (k, lc(x))
-                               for k, x in v.items()) + " }"
-    raise TypeError(repr(v))
 
 
 class Config:
