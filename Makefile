@@ -49,11 +49,11 @@ services: $(SERVICES)
 deps:
 	@./packaging/install-deps test
 
-$(BUILD)/obj/%.o: superd/%.c superd/superd.h
+$(BUILD)/obj/%.o: superd/%.c $(wildcard superd/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/%.o: superd/%.c superd/superd.h
+$(BUILD)/asan/%.o: superd/%.c $(wildcard superd/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) -std=c11 $(WARN) $(ASAN_FLAGS) -c -o $@ $<
 

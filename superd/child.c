@@ -167,6 +167,7 @@ child_reap_all(void)
 	int64_t		 now = mono_ms();
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		launch_reaped(pid);
 		if ((ch = child_find(pid)) == NULL)
 			continue;
 		sv = ch->ch_svc;

@@ -21,16 +21,20 @@
 #define ERRLINE_MAX	1024
 #define ERRLINES_PER_S	100	/* stderr lines logged per service per second */
 #define ERRREAD_TURNS	4	/* reads of 4 KiB per pipe per loop turn */
+#define NOPIPE_LOG_MS	60000	/* "goes to /dev/null" logged at most */
 
 /*
  * Makes the pipe of a new instance: returns the write end for the child
  * and keeps the read end in el, or -1.  Short of descriptors, the
  * instance's stderr goes nowhere rather than take the last ones superd
- * needs to serve clients; that is logged once until a pipe opens again.
+ * needs to serve clients; that is logged at most once a minute per
+ * service (near the limit, pipes that fit and pipes that do not take
+ * turns, and each turn would be logged).
  */
 int
 errlog_open(struct errlog *el, struct service *sv)
 {
+	int64_t	 now;
 	int	 p[2];
 
 	memset(el, 0, sizeof(*el));
@@ -46,13 +50,14 @@ errlog_open(struct errlog *el, struct service *sv)
 		goto fail;
 	}
 	el->el_fd = p[0];
-	sv->sv_errnopipe = 0;
 	return p[1];
 fail:
-	if (!sv->sv_errnopipe)
+	now = mono_ms();
+	if (sv->sv_errnopipe == 0 || now - sv->sv_errnopipe >= NOPIPE_LOG_MS) {
 		log_warn("%s: stderr of new instances goes to /dev/null",
 		    sv->sv_conf->sc_name);
-	sv->sv_errnopipe = 1;
+		sv->sv_errnopipe = now;
+	}
 	return -1;
 }
 

@@ -344,6 +344,7 @@ reload(void)
 	log_facility(nc->cf_facility);
 	log_info("reloading %s", nc->cf_file);
 	log_conf_warnings(nc);
+	launch_settle();	/* no child is still reading the old one */
 	if (servtab_apply(nc) == -1)
 		log_warn("reload");
 	notify("READY=1\nSTATUS=running");
@@ -360,8 +361,10 @@ loop_run(void)
 
 	loop_init();
 	for (;;) {
-		if (signals_take(SIG_STOP))
+		if (signals_take(SIG_STOP)) {
+			launch_settle();	/* before the services go */
 			return;
+		}
 		if (signals_take(SIG_CHILD))
 			child_reap_all();
 		if (signals_take(SIG_RELOAD))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "superd.h"
+#include "sys.h"
 
 static volatile sig_atomic_t	pending[4];
 static sigset_t			wait_mask;	/* the mask during pselect */
@@ -130,21 +131,16 @@ signals_take(int which)
 /*
  * In a new child, signals still blocked: default dispositions for what
  * superd catches or ignores (everything else is default since
- * signals_init), then an empty mask.  Only system calls: a vfork child
- * runs this.
+ * signals_init), then an empty mask.  Only sys.h calls: a child sharing
+ * superd's memory runs this.
  */
 void
 signals_child_reset(void)
 {
-	struct sigaction	 sa;
-	sigset_t		 none;
-	size_t			 i;
+	size_t	 i;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
 	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		(void)sigaction(caught[i], &sa, NULL);
-	(void)sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		sys_signal_default(caught[i]);
+	sys_signal_default(SIGPIPE);
+	sys_unblock_all();
 }

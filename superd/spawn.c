@@ -3,9 +3,9 @@
  *
  * The child gets the connection on fds 0 and 1, fd 2 as `stderr` says and
  * nothing else; default signals, its own session, the configured limits,
- * nice value, identity and directory, and a clean environment.  A failure
- * before exec travels back to the parent over a close-on-exec pipe: the
- * parent reads EOF once exec succeeded, or a report of what failed.
+ * nice value, identity and directory, and a clean environment.  Up to the
+ * exec a child may share superd's memory (launch.c), so it makes system
+ * calls only through sys.h and hands what failed back as a report.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -25,7 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "superd.h"
+#include "spawn_int.h"
+#include "sys.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
@@ -33,42 +34,9 @@
 
 #define PROXY_SECONDS	5	/* to send a PROXY header */
 
-enum stage {
-	STAGE_SESSION,
-	STAGE_FDS,
-	STAGE_LIMITS,
-	STAGE_NICE,
-	STAGE_USER,
-	STAGE_IDENTITY,
-	STAGE_CHDIR,
-	STAGE_ENV,
-	STAGE_EXEC
-};
-
 static const char *const stage_names[] = {
 	"setsid", "descriptors", "setrlimit", "setpriority", "unknown user",
 	"cannot switch identity", "chdir", "environment", "execve"
-};
-
-struct report {
-	int	 rp_stage;	/* -1: no failure */
-	int	 rp_errno;
-};
-
-/*
- * What the child needs, prepared by the parent: a vfork child may only
- * make system calls, so nothing here is looked up or allocated there.
- */
-struct spawn_ctx {
-	const struct svc_conf	*sx_sc;
-	const struct ident	*sx_id;
-	int			 sx_fd;		/* connection or wait listener */
-	int			 sx_errfd;	/* stderr pipe, or -1 */
-	int			 sx_nullfd;	/* /dev/null, stderr = null */
-	char			**sx_env;
-	int			 sx_rep;	/* fork: report pipe; -1 detached */
-	volatile struct report	*sx_shared;	/* vfork: the parent's report */
-	const struct peer	*sx_peer;
 };
 
 static const int limit_resource[LIMIT_COUNT] = {
@@ -83,23 +51,18 @@ static const int limit_resource[LIMIT_COUNT] = {
 static void
 fds_from(int lowfd, unsigned flags)
 {
-	long	 max, fd;
+	int	 fd;
 
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, lowfd, ~0U, flags) == 0)
+	if (sys_close_range((unsigned)lowfd, ~0U, flags) == 0)
 		return;
-#endif
-	max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = lowfd; fd < max; fd++)
+	for (fd = lowfd; fd < 65536; fd++)
 		if (flags & CLOSE_RANGE_CLOEXEC)
-			(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+			(void)sys_fcntl(fd, F_SETFD, FD_CLOEXEC);
 		else
-			(void)close((int)fd);
+			(void)sys_close(fd);
 }
 
-static void
+void
 log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 {
 	const char	*what = stage >= 0 && stage <= STAGE_EXEC ?
@@ -111,13 +74,14 @@ log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 }
 
 /*
- * Tells the parent what failed: through shared memory (vfork), the
- * report pipe (fork), or, once detached, the log itself.
+ * Tells the parent what failed (err is a negative errno, as sys.h gives):
+ * through shared memory (clone, vfork), the report pipe (fork), or, once
+ * detached, the log itself.
  */
 static void __attribute__((noreturn))
-child_fail(struct spawn_ctx *cx, enum stage stage)
+child_fail(struct spawn_ctx *cx, enum stage stage, int err)
 {
-	struct report	 rp = { stage, errno };
+	struct report	 rp = { stage, -err };
 
 	if (cx->sx_shared != NULL) {
 		cx->sx_shared->rp_stage = rp.rp_stage;
@@ -126,34 +90,37 @@ child_fail(struct spawn_ctx *cx, enum stage stage)
 		(void)!write(cx->sx_rep, &rp, sizeof(rp));
 	else
 		log_spawn_failure(cx->sx_sc, rp.rp_stage, rp.rp_errno);
-	_exit(rp.rp_errno == ENOENT ? 127 : 126);
+	sys_exit(rp.rp_errno == ENOENT ? 127 : 126);
 }
 
+/* Each step returns 0 or a negative errno. */
 static int
 child_fds(const struct spawn_ctx *cx)
 {
 	const struct svc_conf	*sc = cx->sx_sc;
-	int			 on = 1, errfd = cx->sx_errfd, fd = cx->sx_fd;
+	int			 errfd = cx->sx_errfd, fd = cx->sx_fd, rc;
 
 	if (sc->sc_proto == PROTO_TCP && !sc->sc_wait) {
-		if (sc->sc_keepalive && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE,
-		    &on, sizeof(on)) == -1)
-			return -1;
-		if (sc->sc_nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
-		    &on, sizeof(on)) == -1)
-			return -1;
+		if (sc->sc_keepalive && (rc = sys_setsockopt_on(fd,
+		    SOL_SOCKET, SO_KEEPALIVE)) < 0)
+			return rc;
+		if (sc->sc_nodelay && (rc = sys_setsockopt_on(fd,
+		    IPPROTO_TCP, TCP_NODELAY)) < 0)
+			return rc;
 	}
 	if (sc->sc_stderr == STDERR_SOCKET)
 		errfd = fd;
 	else if (sc->sc_stderr == STDERR_NULL || errfd == -1)
 		errfd = cx->sx_nullfd;
-	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
-	    dup2(errfd, STDERR_FILENO) == -1)
-		return -1;
+	if ((rc = sys_dup2(fd, STDIN_FILENO)) < 0 ||
+	    (rc = sys_dup2(fd, STDOUT_FILENO)) < 0 ||
+	    (rc = sys_dup2(errfd, STDERR_FILENO)) < 0)
+		return rc;
 	/* The stderr pipe was made non-blocking for superd's end: a program
 	 * expects its writes to wait, not fail. */
-	if (errfd == cx->sx_errfd && fcntl(STDERR_FILENO, F_SETFL, 0) == -1)
-		return -1;
+	if (errfd == cx->sx_errfd &&
+	    (rc = sys_fcntl(STDERR_FILENO, F_SETFL, 0)) < 0)
+		return rc;
 	/* Whatever superd inherited from its own parent goes too. */
 	fds_from(3, CLOSE_RANGE_CLOEXEC);
 	return 0;
@@ -163,14 +130,14 @@ static int
 child_limits(const struct svc_conf *sc)
 {
 	struct rlimit	 rl;
-	int		 i;
+	int		 i, rc;
 
 	for (i = 0; i < LIMIT_COUNT; i++) {
 		if (!sc->sc_limit_set[i])
 			continue;
 		rl.rlim_cur = rl.rlim_max = sc->sc_limit[i];
-		if (setrlimit(limit_resource[i], &rl) == -1)
-			return -1;
+		if ((rc = sys_setrlimit(limit_resource[i], &rl)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -179,20 +146,23 @@ child_limits(const struct svc_conf *sc)
 static int
 child_identity(const struct svc_conf *sc, const struct ident *id)
 {
+	uid_t	 ruid, euid, suid;
+	gid_t	 rgid, egid, sgid;
+	int	 rc;
+
 	if (!sc->sc_setid)
 		return 0;
-	if (setgroups((size_t)id->id_ngroups, id->id_groups) == -1 ||
-	    setgid(id->id_gid) == -1 || setuid(id->id_uid) == -1)
-		return -1;
-	if (getuid() != id->id_uid || geteuid() != id->id_uid ||
-	    getgid() != id->id_gid || getegid() != id->id_gid) {
-		errno = EPERM;
-		return -1;
-	}
-	if (id->id_uid != 0 && setuid(0) != -1) {
-		errno = EPERM;
-		return -1;
-	}
+	if ((rc = sys_setgroups((size_t)id->id_ngroups, id->id_groups)) < 0 ||
+	    (rc = sys_setresgid(id->id_gid)) < 0 ||
+	    (rc = sys_setresuid(id->id_uid)) < 0)
+		return rc;
+	if (sys_getresuid(&ruid, &euid, &suid) < 0 ||
+	    sys_getresgid(&rgid, &egid, &sgid) < 0 ||
+	    ruid != id->id_uid || euid != id->id_uid || suid != id->id_uid ||
+	    rgid != id->id_gid || egid != id->id_gid || sgid != id->id_gid)
+		return -EPERM;
+	if (id->id_uid != 0 && sys_setresuid(0) == 0)
+		return -EPERM;
 	return 0;
 }
 
@@ -264,111 +234,71 @@ child_prelude(struct spawn_ctx *cx, struct ident *own)
 		cx->sx_sc = sc = tcpmux_select(cx->sx_fd, pe.pe_remote_ip);
 		memset(own, 0, sizeof(*own));
 		if (ident_resolve(own, sc, mono_ms()) == -1)
-			child_fail(cx, STAGE_USER);
+			child_fail(cx, STAGE_USER, -errno);
 		cx->sx_id = own;
 	}
 	env_free(cx->sx_env);
 	cx->sx_env = sc->sc_builtin == BUILTIN_NONE ? env_build(sc, &pe) : NULL;
 }
 
-/* Resets what superd changed in its own signal state (see signals.c). */
-static void __attribute__((noreturn))
+/* What the child does from its start to its exec. */
+void __attribute__((noreturn))
 child_run(struct spawn_ctx *cx)
 {
 	struct ident		 own;
 	const struct svc_conf	*sc;
+	int			 rc;
 
 	signals_child_reset();
-	if (setsid() == -1)
-		child_fail(cx, STAGE_SESSION);
+	if ((rc = sys_setsid()) < 0)
+		child_fail(cx, STAGE_SESSION, rc);
 	if (cx->sx_shared == NULL && cx->sx_peer != NULL &&
 	    (cx->sx_sc->sc_proxy || cx->sx_sc->sc_builtin == BUILTIN_TCPMUX)) {
 		child_detach(cx);
 		child_prelude(cx, &own);
 	}
 	sc = cx->sx_sc;
-	if (child_fds(cx) == -1)
-		child_fail(cx, STAGE_FDS);
-	if (child_limits(sc) == -1)
-		child_fail(cx, STAGE_LIMITS);
-	if (sc->sc_nice_set && setpriority(PRIO_PROCESS, 0, sc->sc_nice) == -1)
-		child_fail(cx, STAGE_NICE);
-	if (child_identity(sc, cx->sx_id) == -1)
-		child_fail(cx, STAGE_IDENTITY);
-	if (chdir(sc->sc_chdir) == -1)
-		child_fail(cx, STAGE_CHDIR);
-	umask(022);
+	if ((rc = child_fds(cx)) < 0)
+		child_fail(cx, STAGE_FDS, rc);
+	if ((rc = child_limits(sc)) < 0)
+		child_fail(cx, STAGE_LIMITS, rc);
+	if (sc->sc_nice_set &&
+	    (rc = sys_setpriority(PRIO_PROCESS, 0, sc->sc_nice)) < 0)
+		child_fail(cx, STAGE_NICE, rc);
+	if ((rc = child_identity(sc, cx->sx_id)) < 0)
+		child_fail(cx, STAGE_IDENTITY, rc);
+	if ((rc = sys_chdir(sc->sc_chdir)) < 0)
+		child_fail(cx, STAGE_CHDIR, rc);
+	sys_umask(022);
 	if (sc->sc_builtin != BUILTIN_NONE) {
 		/* No exec will close superd's listeners and pipes: do it now. */
 		fds_from(3, 0);
 		builtin_run(sc->sc_builtin, STDIN_FILENO);
 	}
-	if (cx->sx_env == NULL) {
-		errno = ENOMEM;
-		child_fail(cx, STAGE_ENV);
-	}
-	execve(sc->sc_server, sc->sc_argv, cx->sx_env);
-	child_fail(cx, STAGE_EXEC);
+	if (cx->sx_env == NULL)
+		child_fail(cx, STAGE_ENV, -ENOMEM);
+	rc = sys_execve(sc->sc_server, sc->sc_argv, cx->sx_env);
+	child_fail(cx, STAGE_EXEC, rc);
 }
 
 /*
- * A plain program starts through vfork: the parent sleeps until the exec,
- * without copying its page tables.  A child that reads from the client
- * first (PROXY, tcpmux) or runs a builtin must not hold the parent up,
- * so it is forked and reports over a close-on-exec pipe instead.
+ * How the child starts (launch.c).  A plain program that accepts no wait
+ * shares superd's memory until its exec, and superd goes on at once.  In
+ * wait mode superd must know at once whether the program runs, so it
+ * sleeps until the exec (vfork).  A child that reads from the client
+ * first (PROXY, tcpmux) or runs a builtin must not hold superd up, and
+ * needs more than system calls: it is forked.
  */
-static int
-use_vfork(const struct svc_conf *sc)
+static pid_t
+launch(const struct svc_conf *sc, struct spawn_ctx *cx, struct report *rp)
 {
-#ifdef SUPERD_NO_VFORK
-	(void)sc;
-	return 0;
+	if (sc->sc_builtin != BUILTIN_NONE || sc->sc_proxy)
+		return launch_fork(cx, rp);
+#ifdef SUPERD_SPAWN_VFORK
+	return launch_vfork(cx, rp);
 #else
-	return sc->sc_builtin == BUILTIN_NONE && !sc->sc_proxy;
+	return sc->sc_wait ? launch_vfork(cx, rp) : launch_clone(cx, rp);
 #endif
-}
-
-static pid_t
-start_vfork(struct spawn_ctx *cx, struct report *out)
-{
-	volatile struct report	 shared = { -1, 0 };
-	pid_t			 pid;
-
-	cx->sx_shared = &shared;
-	pid = vfork();
-	if (pid == 0)
-		child_run(cx);
-	out->rp_stage = shared.rp_stage;
-	out->rp_errno = shared.rp_errno;
-	return pid;
-}
-
-static pid_t
-start_fork(struct spawn_ctx *cx, struct report *out)
-{
-	int	 rep[2], saved;
-	pid_t	 pid;
-	ssize_t	 n;
-
-	if (pipe2(rep, O_CLOEXEC) == -1)
-		return -1;
-	cx->sx_rep = rep[1];
-	if ((pid = fork()) == 0) {
-		close(rep[0]);
-		child_run(cx);
-	}
-	saved = errno;
-	close(rep[1]);
-	if (pid != -1) {
-		do
-			n = read(rep[0], out, sizeof(*out));
-		while (n == -1 && errno == EINTR);
-		if (n != sizeof(*out))
-			out->rp_stage = -1;
-	}
-	close(rep[0]);
-	errno = saved;
-	return pid;
 }
 
 static int
@@ -385,8 +315,10 @@ null_fd(void)
  * Starts one instance on fd (a connection, or the listener in wait mode).
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
  * or ENOMEM: fork failed).  A child that failed before exec has its pid
- * returned too, since it still has to be reaped, and *failed set; the
- * failure is logged here.
+ * returned too, since it still has to be reaped.  Where superd learns of
+ * that failure at once (vfork, fork: always in wait mode) *failed is set
+ * and the failure logged here; a child that shares superd's memory has it
+ * logged when it is reaped (launch_reaped).
  */
 pid_t
 spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
@@ -430,7 +362,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	 * signals.c), and every other signal is at its default, so no handler
 	 * of superd's can run in the child before it resets them.
 	 */
-	pid = use_vfork(sc) ? start_vfork(&cx, &rp) : start_fork(&cx, &rp);
+	pid = launch(sc, &cx, &rp);
 	saved_errno = errno;
 	env_free(cx.sx_env);
 	if (cx.sx_errfd != -1)

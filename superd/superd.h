@@ -224,7 +224,7 @@ struct service {
 	int64_t			 sv_errwindow;	/* start of this second's budget */
 	unsigned		 sv_errlines;	/* stderr lines logged in it */
 	unsigned long		 sv_errdropped;	/* lines over the budget */
-	int			 sv_errnopipe;	/* "no pipe" logged, until one opens */
+	int64_t			 sv_errnopipe;	/* when "no pipe" was last logged */
 	int			 sv_retired;
 };
 
@@ -343,6 +343,10 @@ void		 loop_init(void);
 int		 fd_has_headroom(int);
 void		 loop_run(void);
 int64_t		 mono_ms(void);
+
+/* launch.c */
+void		 launch_reaped(pid_t);
+void		 launch_settle(void);
 
 /* spawn.c */
 pid_t		 spawn_instance(struct service *, int, const struct peer *, int *,

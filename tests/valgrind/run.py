@@ -118,7 +118,10 @@ def main():
            "--log-file=" + log, superd, "-d", "-f", conf, "-p", "",
            "-P", portsf]
     with open(os.path.join(d, "superd.stderr"), "wb") as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=err)
+        # valgrind exits on superd's clone(CLONE_VM) launches (superd(8)).
+        env = dict(os.environ, SUPERD_SPAWN_VFORK="1")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=err,
+                                env=env)
     try:
         es = wait_ports(portsf, {"echo", "cat", "day", "ux"}, proc)
         echo, cat, day = (port_of(es, "echo", "tcp"), port_of(es, "cat", "tcp"),

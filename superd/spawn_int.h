@@ -1,0 +1,54 @@
+/*
+ * spawn_int.h - shared by spawn.c (what a child does before exec) and
+ * launch.c (how it is started), and by nothing else.
+ */
+#ifndef SUPERD_SPAWN_INT_H
+#define SUPERD_SPAWN_INT_H
+
+#include "superd.h"
+
+enum stage {
+	STAGE_SESSION,
+	STAGE_FDS,
+	STAGE_LIMITS,
+	STAGE_NICE,
+	STAGE_USER,
+	STAGE_IDENTITY,
+	STAGE_CHDIR,
+	STAGE_ENV,
+	STAGE_EXEC
+};
+
+/* What failed before exec, and why. */
+struct report {
+	int	 rp_stage;	/* -1: no failure */
+	int	 rp_errno;
+};
+
+/*
+ * What the child needs, prepared by the parent: a child sharing the
+ * parent's memory may only make system calls (sys.h), so nothing here is
+ * looked up or allocated there.
+ */
+struct spawn_ctx {
+	const struct svc_conf	*sx_sc;
+	const struct ident	*sx_id;
+	int			 sx_fd;		/* connection or wait listener */
+	int			 sx_errfd;	/* stderr pipe, or -1 */
+	int			 sx_nullfd;	/* /dev/null, stderr = null */
+	char			**sx_env;
+	int			 sx_rep;	/* fork: report pipe; -1 detached */
+	volatile struct report	*sx_shared;	/* report in shared memory */
+	const struct peer	*sx_peer;
+};
+
+/* spawn.c */
+void __attribute__((noreturn)) child_run(struct spawn_ctx *);
+void		 log_spawn_failure(const struct svc_conf *, int, int);
+
+/* launch.c */
+pid_t		 launch_clone(struct spawn_ctx *, struct report *);
+pid_t		 launch_vfork(struct spawn_ctx *, struct report *);
+pid_t		 launch_fork(struct spawn_ctx *, struct report *);
+
+#endif /* SUPERD_SPAWN_INT_H */

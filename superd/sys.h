@@ -1,0 +1,240 @@
+/*
+ * sys.h - the system calls a child makes between its start and exec.
+ *
+ * A child started with clone(CLONE_VM) runs in superd's memory while
+ * superd goes on (launch.c), so it must not write anything superd reads:
+ * not even errno, which the two share.  Each call here returns its result,
+ * or -errno, and on x86-64 and arm64 goes straight to the kernel without
+ * touching libc's state.  Elsewhere the libc wrappers stand in, and the
+ * child is started with vfork, which stops superd until the exec.
+ */
+#ifndef SUPERD_SYS_H
+#define SUPERD_SYS_H
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#define SYS_RAW	1
+
+static inline long
+sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+#if defined(__x86_64__)
+	register long	 r10 __asm__("r10") = d;
+	register long	 r8 __asm__("r8") = e;
+	register long	 r9 __asm__("r9") = f;
+	long		 ret;
+
+	__asm__ volatile ("syscall"
+	    : "=a"(ret)
+	    : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+	    : "rcx", "r11", "memory");
+	return ret;
+#else
+	register long	 x8 __asm__("x8") = nr;
+	register long	 x0 __asm__("x0") = a;
+	register long	 x1 __asm__("x1") = b;
+	register long	 x2 __asm__("x2") = c;
+	register long	 x3 __asm__("x3") = d;
+	register long	 x4 __asm__("x4") = e;
+	register long	 x5 __asm__("x5") = f;
+
+	__asm__ volatile ("svc 0"
+	    : "+r"(x0)
+	    : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+	    : "memory", "cc");
+	return x0;
+#endif
+}
+
+#define SYS(nr, a, b, c, d)	sys6((nr), (long)(a), (long)(b), (long)(c), \
+				    (long)(d), 0, 0)
+#define LIBC(call)		(-ENOSYS)
+
+#else /* libc's wrappers; the caller is a vfork or fork child */
+#define SYS_RAW	0
+#define SYS(nr, a, b, c, d)	(-ENOSYS)
+#define LIBC(call)		((call) == -1 ? -errno : 0)
+#endif
+
+/* The kernel's sigaction for SIG_DFL: all zero, whatever the layout. */
+struct sys_sigaction {
+	unsigned long	 ss_words[4];
+};
+
+static inline int
+sys_setsid(void)
+{
+	return SYS_RAW ? (int)SYS(SYS_setsid, 0, 0, 0, 0) :
+	    LIBC(setsid());
+}
+
+static inline int
+sys_setsockopt_on(int fd, int level, int name)
+{
+	int	 on = 1;
+
+	return SYS_RAW ? (int)sys6(SYS_setsockopt, fd, level, name,
+	    (long)&on, sizeof(on), 0) :
+	    LIBC(setsockopt(fd, level, name, &on, sizeof(on)));
+}
+
+/* dup2, which arm64 only has as dup3 (and dup3 refuses old == new). */
+static inline int
+sys_dup2(int oldfd, int newfd)
+{
+	if (oldfd == newfd)
+		return SYS_RAW ? (int)SYS(SYS_fcntl, newfd, F_SETFD, 0, 0) :
+		    LIBC(fcntl(newfd, F_SETFD, 0));
+	return SYS_RAW ? (int)SYS(SYS_dup3, oldfd, newfd, 0, 0) :
+	    LIBC(dup2(oldfd, newfd));
+}
+
+static inline int
+sys_fcntl(int fd, int cmd, int arg)
+{
+	return SYS_RAW ? (int)SYS(SYS_fcntl, fd, cmd, arg, 0) :
+	    LIBC(fcntl(fd, cmd, arg));
+}
+
+static inline int
+sys_close(int fd)
+{
+	return SYS_RAW ? (int)SYS(SYS_close, fd, 0, 0, 0) : LIBC(close(fd));
+}
+
+#ifndef SYS_close_range
+#define SYS_close_range	436	/* one number on every architecture */
+#endif
+
+static inline int
+sys_close_range(unsigned lowfd, unsigned highfd, unsigned flags)
+{
+	return SYS_RAW ? (int)SYS(SYS_close_range, lowfd, highfd, flags, 0) :
+	    LIBC(syscall(SYS_close_range, lowfd, highfd, flags));
+}
+
+static inline int
+sys_setrlimit(int resource, const struct rlimit *rl)
+{
+	return SYS_RAW ? (int)SYS(SYS_prlimit64, 0, resource, rl, 0) :
+	    LIBC(setrlimit(resource, rl));
+}
+
+static inline int
+sys_setpriority(int which, int who, int prio)
+{
+	return SYS_RAW ? (int)SYS(SYS_setpriority, which, who, prio, 0) :
+	    LIBC(setpriority(which, who, prio));
+}
+
+static inline int
+sys_setgroups(size_t n, const gid_t *groups)
+{
+	return SYS_RAW ? (int)SYS(SYS_setgroups, n, groups, 0, 0) :
+	    LIBC(setgroups(n, groups));
+}
+
+/* Real, effective and saved ids at once, as POSIX setgid/setuid set them
+ * for root. */
+static inline int
+sys_setresgid(gid_t gid)
+{
+	return SYS_RAW ? (int)SYS(SYS_setresgid, gid, gid, gid, 0) :
+	    LIBC(setresgid(gid, gid, gid));
+}
+
+static inline int
+sys_setresuid(uid_t uid)
+{
+	return SYS_RAW ? (int)SYS(SYS_setresuid, uid, uid, uid, 0) :
+	    LIBC(setresuid(uid, uid, uid));
+}
+
+static inline int
+sys_getresuid(uid_t *r, uid_t *e, uid_t *s)
+{
+	return SYS_RAW ? (int)SYS(SYS_getresuid, r, e, s, 0) :
+	    LIBC(getresuid(r, e, s));
+}
+
+static inline int
+sys_getresgid(gid_t *r, gid_t *e, gid_t *s)
+{
+	return SYS_RAW ? (int)SYS(SYS_getresgid, r, e, s, 0) :
+	    LIBC(getresgid(r, e, s));
+}
+
+static inline int
+sys_chdir(const char *path)
+{
+	return SYS_RAW ? (int)SYS(SYS_chdir, path, 0, 0, 0) : LIBC(chdir(path));
+}
+
+static inline void
+sys_umask(mode_t mask)
+{
+	if (SYS_RAW)
+		(void)SYS(SYS_umask, mask, 0, 0, 0);
+	else
+		(void)umask(mask);
+}
+
+static inline int
+sys_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return SYS_RAW ? (int)SYS(SYS_execve, path, argv, envp, 0) :
+	    LIBC(execve(path, argv, envp));
+}
+
+static inline void __attribute__((noreturn))
+sys_exit(int status)
+{
+	if (SYS_RAW)
+		for (;;)
+			(void)SYS(SYS_exit_group, status, 0, 0, 0);
+	_exit(status);
+}
+
+/* Back to the default action: what exec does not reset by itself. */
+static inline void
+sys_signal_default(int signo)
+{
+	struct sigaction	 sa;
+	struct sys_sigaction	 ksa = { { 0, 0, 0, 0 } };
+
+	if (SYS_RAW) {
+		(void)SYS(SYS_rt_sigaction, signo, &ksa, 0, _NSIG / 8);
+		return;
+	}
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(signo, &sa, NULL);
+}
+
+static inline void
+sys_unblock_all(void)
+{
+	unsigned long	 none[_NSIG / (8 * sizeof(unsigned long))] = { 0 };
+	sigset_t	 empty;
+
+	if (SYS_RAW) {
+		(void)SYS(SYS_rt_sigprocmask, SIG_SETMASK, none, 0, _NSIG / 8);
+		return;
+	}
+	sigemptyset(&empty);
+	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+#endif /* SUPERD_SYS_H */

@@ -1,0 +1,111 @@
+"""How programs start (superd/launch.c): a nowait program's process shares
+superd's memory until its exec and superd goes on meanwhile; with
+SUPERD_SPAWN_VFORK set superd waits for every exec instead.  Both must hand
+the program the same state, and a child that fails before its exec must not
+disturb superd."""
+
+import os
+import pwd
+import re
+import threading
+
+from harness import check, limit, need_root, service, tag, talk
+
+VFORK = {"SUPERD_SPAWN_VFORK": "1"}
+
+
+def reporter(t, name, **settings):
+    script = t.copy_helper("report.sh")
+    return service(name, server="/bin/sh", args=[script], **settings)
+
+
+def program_state(t, env, label):
+    """What report.sh is handed by a superd started with env, with
+    every setting a child applies before its exec."""
+    settings = {"limits": {"files": 77}, "nice": 3, "chdir": "/tmp",
+                "env": ["EXTRA=1"]}
+    if os.geteuid() == 0:
+        settings["user"] = "nobody"
+    sd = t.start([reporter(t, "state", **settings)], env=env, label=label)
+    r = t.report(sd.port("state"))
+    env_seen = dict(r.env)
+    for k in ("TCPREMOTEPORT", "TCPLOCALPORT"):
+        env_seen.pop(k, None)
+    sd.stop()
+    return {"fds": sorted(r.fds), "fd_kinds": sorted(
+        re.sub(r"\[\d+\]", "", v) for v in r.fds.values()),
+        "env": env_seen, "cwd": r.cwd, "nofile": r.nofile, "nice": r.nice,
+        "leader": r.session == r.pid,
+        "ids": {k: r.status.get(k) for k in ("Uid", "Gid", "Groups")},
+        "signals": {k: r.status.get(k) for k in ("SigBlk", "SigIgn")}}
+
+
+def test_clone_and_vfork_hand_programs_the_same_state(t):
+    shared = program_state(t, None, "clone")
+    waited = program_state(t, VFORK, "vfork")
+    check(shared == waited, "programs started the two ways differ:\n"
+          "clone: %r\nvfork: %r" % (shared, waited))
+    check(shared["fds"] == [0, 1, 2], "open descriptors %r" % shared["fds"])
+    check(shared["leader"], "the program does not lead its own session")
+    check(shared["nofile"] == "77" and shared["nice"] == 3 and
+          shared["cwd"] == "/tmp", "limits, nice or chdir not applied: %r"
+          % shared)
+    check(shared["env"].get("EXTRA") == "1" and
+          "SUPERD_SPAWN_VFORK" not in shared["env"],
+          "environment not as configured: %r" % shared["env"])
+
+
+def test_root_drops_to_the_service_user_on_both_paths(t):
+    need_root("switching users")
+    for env, label in ((None, "clone"), (VFORK, "vfork")):
+        sd = t.start([reporter(t, "who", user="nobody")], env=env,
+                     label=label)
+        r = t.report(sd.port("who"))
+        uid = str(pwd.getpwnam("nobody").pw_uid)
+        check(r.status["Uid"] == [uid] * 4,
+              "%s: real, effective, saved and fs uid are %r, not %s"
+              % (label, r.status["Uid"], uid))
+        sd.stop()
+
+
+@limit(60)
+def test_failing_starts_beside_busy_service_disturb_nothing(t):
+    # Children whose exec fails share superd's memory while superd accepts
+    # on another service; their errors must stay theirs (superd's own
+    # accept would otherwise see a foreign errno and log or pause).
+    sd = t.start([service("good", server="/bin/echo", args=["ok"]),
+                  service("gone", server=t.script("gone.sh", "echo x\n"))])
+    os.unlink(t.path("gone.sh"))
+    good, gone = sd.port("good"), sd.port("gone")
+    mark = sd.mark()
+    rounds = 150
+    bad_answers, errors = [], []
+
+    def hammer(port, expect):
+        for _ in range(rounds):
+            try:
+                data = talk(port, timeout=10)
+            except OSError as e:
+                errors.append(repr(e))
+                continue
+            if data != expect:
+                bad_answers.append((port, data))
+
+    threads = [threading.Thread(target=hammer, args=(good, b"ok\n"))
+               for _ in range(4)]
+    threads += [threading.Thread(target=hammer, args=(gone, b""))
+                for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(50)
+    check(not errors and not bad_answers, "clients failed: %r %r"
+          % (errors[:3], bad_answers[:3]))
+    lines = sd.log_lines(mark)
+    failed = [ln for ln in lines if re.search(
+        tag("gone") + r": cannot start .*execve: No such file", ln)]
+    check(len(failed) == 4 * rounds, "%d exec failures logged for %d "
+          "attempts" % (len(failed), 4 * rounds))
+    stray = [ln for ln in lines if re.search(r"accept|paus|pselect", ln)]
+    check(not stray, "superd logged about its own work: %r" % stray[:3])
+    sd.check_alive("after the failed starts")
