@@ -1409,7 +1409,8 @@ def report(ctx, started, elapsed, load_before, load_after):
       "server switches identity. A connection is: connect, send "
       "`ping\\n`, read to end of input, check the reply; latency is "
       "connect to end of reply. CPU is the server process's own "
-      "utime+stime from /proc/PID/stat (its children excluded), per 1000 "
+      "run time from /proc/PID/schedstat, in nanoseconds (its children "
+      "excluded; every server here is one thread), per 1000 "
       "good replies; RSS is VmRSS after a warm-up, with no client "
       "connected." % ctx.user)
     a("")
