@@ -8,6 +8,12 @@
  * service has a budget of lines a second: past it the lines are counted,
  * not logged, and the pipes wait for the next second.  A flooding
  * instance then blocks on its own full pipe, never superd.
+ *
+ * superd keeps the write end of a wait instance's pipe until it reaps the
+ * instance: its exit then wakes superd once (SIGCHLD), not twice (end of
+ * file, then SIGCHLD), and the next client of a wait service, already
+ * queued, is served that much sooner.  What is left in the pipe is read
+ * at the reap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,12 +44,12 @@ errlog_open(struct errlog *el, struct service *sv)
 	int	 p[2];
 
 	memset(el, 0, sizeof(*el));
-	el->el_fd = -1;
+	el->el_fd = el->el_wfd = -1;
 	/* Both ends non-blocking in one call; the child makes its end
 	 * blocking again (spawn.c), so superd pays one system call less. */
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
 		goto fail;
-	if (!fd_has_headroom(p[0])) {
+	if (!fd_has_headroom(p[0] > p[1] ? p[0] : p[1])) {
 		close(p[0]);
 		close(p[1]);
 		errno = EMFILE;
@@ -155,7 +161,9 @@ errlog_close(struct errlog *el, struct service *sv)
 		errlog_line(sv, el->el_buf, el->el_len);
 	if (el->el_fd != -1)
 		close(el->el_fd);
+	if (el->el_wfd != -1)
+		close(el->el_wfd);
 	free(el->el_buf);
 	memset(el, 0, sizeof(*el));
-	el->el_fd = -1;
+	el->el_fd = el->el_wfd = -1;
 }

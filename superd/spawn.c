@@ -332,7 +332,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 
 	*failed = 0;
 	memset(el, 0, sizeof(*el));
-	el->el_fd = -1;
+	el->el_fd = el->el_wfd = -1;
 	memset(&cx, 0, sizeof(cx));
 	cx.sx_sc = sc;
 	cx.sx_id = &sv->sv_ident;
@@ -365,7 +365,9 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	pid = launch(sc, &cx, &rp);
 	saved_errno = errno;
 	env_free(cx.sx_env);
-	if (cx.sx_errfd != -1)
+	if (cx.sx_errfd != -1 && sc->sc_wait && pid != -1)
+		el->el_wfd = cx.sx_errfd;	/* see errlog.c */
+	else if (cx.sx_errfd != -1)
 		close(cx.sx_errfd);
 	if (pid == -1) {
 		errlog_close(el, sv);

@@ -231,6 +231,7 @@ struct service {
 /* The stderr pipe of one instance (`stderr = "log"`), read by superd. */
 struct errlog {
 	int			 el_fd;		/* read end, -1 when none */
+	int			 el_wfd;	/* write end kept (wait mode), or -1 */
 	char			*el_buf;	/* a partial line */
 	size_t			 el_len;
 };

@@ -2,7 +2,8 @@
 
 import socket
 
-from harness import check, read_line, read_until_eof, service, tag
+from harness import (check, python3, read_line, read_until_eof, service,
+                     tag)
 
 
 def pid_and_client(sd, name):
@@ -72,3 +73,40 @@ def test_stderr_lines_reach_the_log_tagged(t):
     check(log.count("first complaint") == 1 and
           log.count("second complaint") == 1,
           "a stderr line was logged more than once")
+
+
+WAIT_COMPLAINER = """import os, socket, sys
+s = socket.socket(fileno=0)
+data, peer = s.recvfrom(512)
+os.write(2, b"complaint about " + data + b"\\n")
+os.write(2, b"unfinished " + data)
+s.sendto(b"ok", peer)
+"""
+
+
+def test_wait_instance_stderr_logged_before_its_exit_line(t):
+    # superd keeps the write end of a wait instance's pipe (errlog.c):
+    # what it wrote, a last line without its newline too, is still read
+    # at the reap and logged before the exit line.
+    script = t.write("complainer.py", WAIT_COMPLAINER)
+    sd = t.start([service("wcomp", protocol="udp", wait=True,
+                          server=python3(), args=[script])])
+    port = sd.port("wcomp", "udp")
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.socks.append(c)
+    c.settimeout(5)
+    mark = sd.mark()
+    for i in range(3):
+        word = b"d%d" % i
+        c.sendto(word, ("127.0.0.1", port))
+        check(c.recvfrom(64)[0] == b"ok", "datagram %d not answered" % i)
+        exit_line = sd.wait_log(tag("wcomp") + r": exit pid=(\d+)", mark)
+        log = sd.log()[mark:]
+        for text in ("complaint about " + word.decode(),
+                     "unfinished " + word.decode()):
+            at = log.find(": stderr: " + text)
+            check(at != -1 and log.count(text) == 1,
+                  "%r logged %d times" % (text, log.count(text)))
+            check(at < exit_line.start(), "%r logged after the exit line"
+                  % text)
+        mark = sd.mark()
