@@ -1262,10 +1262,11 @@ def targets(ctx):
             pr("builtins", "superd/" + k, "in-process/" + k), 0.8, True)
     rss = ctx.results.get("exec", {}).get("rss_kb", {})
     r = ratio(rss.get("superd"), rss.get("tcpserver"))
+    # VmRSS counts shared library pages: see bench/ANALYSIS.md.
     out.append(("idle RSS, superd / tcpserver", "n/a" if r is None else
-                "%.2f× (%s KiB / %s KiB)" % (r, rss.get("superd"),
-                                             rss.get("tcpserver")), "INFO"
-                if r is not None else "N/A"))
+                "%.2f× (%s KiB / %s KiB) (bar ≤ 1.00×)"
+                % (r, rss.get("superd"), rss.get("tcpserver")),
+                "N/A" if r is None else "PASS" if r <= 1.0 else "MISS"))
     burst = ctx.results.get("burst", {}).get("superd")
     if burst and "burst" in burst:
         b, p = burst["burst"], burst["probe"]
