@@ -30,6 +30,7 @@ BUILD	 = build
 LIB_SRCS = $(filter-out superd/main.c,$(wildcard superd/*.c))
 LIB_OBJS = $(LIB_SRCS:superd/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:superd/%.c=$(BUILD)/asan/%.o)
+SYSLIBC_OBJS = $(patsubst superd/%.c,$(BUILD)/syslibc/%.o,$(wildcard superd/*.c))
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 # check_services.c is the shipped services' own runner (services/services.mk).
@@ -39,7 +40,7 @@ TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 SERVICES =
 MANPAGES = $(wildcard man/*.[1-9])
 
-.PHONY: all run check check-unit check-it check-asan check-valgrind check-man install clean deps
+.PHONY: all run check check-unit check-it check-asan check-valgrind check-sys-libc check-man install clean deps
 all: superd/superd services
 
 -include services/services.mk
@@ -93,7 +94,7 @@ run: deps
 check: deps
 	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_services
 	$(MAKE) check-unit check-services check-man check-fuzz-replay check-it check-asan \
-		check-valgrind
+		check-valgrind check-sys-libc
 	$(MAKE) deb
 
 check-unit: $(BUILD)/check_superd
@@ -106,6 +107,20 @@ check-asan: $(BUILD)/asan/superd
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	tests/it/run $(BUILD)/asan/superd
+
+# The children's system calls through libc and vfork, as on architectures
+# without superd's own system call path (superd/sys.h): what a child gets
+# and how starts fail.
+$(BUILD)/syslibc/%.o: superd/%.c $(wildcard superd/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DSUPERD_SYS_LIBC $(CONFIG_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/syslibc/superd: $(SYSLIBC_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS)
+
+check-sys-libc: $(BUILD)/syslibc/superd
+	tests/it/run -k program $(BUILD)/syslibc/superd
+	tests/it/run -k launch $(BUILD)/syslibc/superd
 
 # Memcheck: the unit tests in one process, then superd through connections
 # and reloads (only libconfig 1.5's own parse-error leak is suppressed).

@@ -5,8 +5,10 @@
  * superd goes on (launch.c), so it must not write anything superd reads:
  * not even errno, which the two share.  Each call here returns its result,
  * or -errno, and on x86-64 and arm64 goes straight to the kernel without
- * touching libc's state.  Elsewhere the libc wrappers stand in, and the
- * child is started with vfork, which stops superd until the exec.
+ * touching libc's state.  Elsewhere (or built with -DSUPERD_SYS_LIBC, as
+ * `make check-sys-libc` does to test that path) the libc wrappers stand
+ * in, and the child is started with vfork, which stops superd until the
+ * exec.
  */
 #ifndef SUPERD_SYS_H
 #define SUPERD_SYS_H
@@ -23,7 +25,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#if !defined(SUPERD_SYS_LIBC) && defined(__linux__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
 #define SYS_RAW	1
 
 static inline long
@@ -57,13 +60,16 @@ sys6(long nr, long a, long b, long c, long d, long e, long f)
 #endif
 }
 
-#define SYS(nr, a, b, c, d)	sys6((nr), (long)(a), (long)(b), (long)(c), \
-				    (long)(d), 0, 0)
+#define SYS(nr, a, b, c, d)	SYS6(nr, a, b, c, d, 0, 0)
+#define SYS6(nr, a, b, c, d, e, f) \
+	sys6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), \
+	    (long)(f))
 #define LIBC(call)		(-ENOSYS)
 
 #else /* libc's wrappers; the caller is a vfork or fork child */
 #define SYS_RAW	0
 #define SYS(nr, a, b, c, d)	(-ENOSYS)
+#define SYS6(nr, a, b, c, d, e, f) (-ENOSYS)
 #define LIBC(call)		((call) == -1 ? -errno : 0)
 #endif
 
@@ -84,8 +90,8 @@ sys_setsockopt_on(int fd, int level, int name)
 {
 	int	 on = 1;
 
-	return SYS_RAW ? (int)sys6(SYS_setsockopt, fd, level, name,
-	    (long)&on, sizeof(on), 0) :
+	return SYS_RAW ? (int)SYS6(SYS_setsockopt, fd, level, name, &on,
+	    sizeof(on), 0) :
 	    LIBC(setsockopt(fd, level, name, &on, sizeof(on)));
 }
 
@@ -210,31 +216,33 @@ sys_exit(int status)
 static inline void
 sys_signal_default(int signo)
 {
-	struct sigaction	 sa;
+#if SYS_RAW
 	struct sys_sigaction	 ksa = { { 0, 0, 0, 0 } };
 
-	if (SYS_RAW) {
-		(void)SYS(SYS_rt_sigaction, signo, &ksa, 0, _NSIG / 8);
-		return;
-	}
+	(void)SYS(SYS_rt_sigaction, signo, &ksa, 0, _NSIG / 8);
+#else
+	struct sigaction	 sa;
+
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;
 	sa.sa_handler = SIG_DFL;
 	(void)sigaction(signo, &sa, NULL);
+#endif
 }
 
 static inline void
 sys_unblock_all(void)
 {
+#if SYS_RAW
 	unsigned long	 none[_NSIG / (8 * sizeof(unsigned long))] = { 0 };
+
+	(void)SYS(SYS_rt_sigprocmask, SIG_SETMASK, none, 0, _NSIG / 8);
+#else
 	sigset_t	 empty;
 
-	if (SYS_RAW) {
-		(void)SYS(SYS_rt_sigprocmask, SIG_SETMASK, none, 0, _NSIG / 8);
-		return;
-	}
 	sigemptyset(&empty);
 	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
+#endif
 }
 
 #endif /* SUPERD_SYS_H */
