@@ -16,8 +16,9 @@
  * A wait-mode program starts with vfork, so that superd knows at once
  * whether it runs; so does every program where clone(CLONE_VM) is refused
  * (a seccomp filter), not used (sys.h), or SUPERD_SPAWN_VFORK is set in
- * superd's environment (valgrind, which exits on such a clone).  Builtins and children that read the
- * client first (PROXY, tcpmux) are forked, and report over a pipe.
+ * superd's environment (valgrind, which exits on such a clone).  Builtins
+ * and children that read the client first (PROXY, tcpmux) are forked, and
+ * report over a pipe.
  */
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -136,6 +137,15 @@ slot_finish(struct slot *sl)
 	sl->sl_pid = 0;
 }
 
+/* Waits for the slot's child to pass its exec, then finishes the slot. */
+static void
+slot_drain(struct slot *sl)
+{
+	while (!slot_started(sl))
+		slot_wait(sl);
+	slot_finish(sl);
+}
+
 /* The lowest free slot, finishing those whose children started. */
 static struct slot *
 slot_take(void)
@@ -241,9 +251,7 @@ launch_reaped(pid_t pid)
 
 	for (i = 0; i < nslots; i++)
 		if (slots[i].sl_pid == pid) {
-			while (!slot_started(&slots[i]))
-				slot_wait(&slots[i]);
-			slot_finish(&slots[i]);
+			slot_drain(&slots[i]);
 			return;
 		}
 }
@@ -254,13 +262,9 @@ launch_settle(void)
 {
 	int	 i;
 
-	for (i = 0; i < nslots; i++) {
-		if (slots[i].sl_pid == 0)
-			continue;
-		while (!slot_started(&slots[i]))
-			slot_wait(&slots[i]);
-		slot_finish(&slots[i]);
-	}
+	for (i = 0; i < nslots; i++)
+		if (slots[i].sl_pid != 0)
+			slot_drain(&slots[i]);
 }
 
 /* The parent sleeps until the child's exec: no page tables are copied. */

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "superd.h"
@@ -53,21 +52,12 @@ on_signal(int signo)
 static void
 reset_libc_reserved(void)
 {
-#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
-	struct {
-		void		(*ks_handler)(int);
-		unsigned long	  ks_flags;
-		void		(*ks_restorer)(void);
-		unsigned long	  ks_mask;
-	} ksa;
 	int	 signo;
 
-	memset(&ksa, 0, sizeof(ksa));
-	ksa.ks_handler = SIG_DFL;
+	if (!SYS_RAW)
+		return;		/* libc's sigaction would refuse them */
 	for (signo = 32; signo < SIGRTMIN; signo++)
-		(void)syscall(SYS_rt_sigaction, signo, &ksa, NULL,
-		    sizeof(ksa.ks_mask));
-#endif
+		sys_signal_default(signo);
 }
 
 int
