@@ -9,7 +9,13 @@
  * environment, which the slot owns.  The kernel clears the slot's busy
  * word when the child execs or exits (CLONE_CHILD_CLEARTID), and only
  * then is the slot reused.  A failure before exec waits in the slot until
- * superd reaps the child.  What a starting child still reads through its
+ * superd reaps the child.
+ *
+ * With many listeners, placed high (fds.c), the child also starts in
+ * superd's descriptor table (CLONE_FILES) and leaves it first, for a copy
+ * of the low descriptors only: neither superd's clone nor the child's exec
+ * then touches every listener.  Until the child has left, superd keeps
+ * the connection and stderr pipe it was given open (launch_release).  What a starting child still reads through its
  * context (the service's configuration) is only freed after
  * launch_settle().
  *
@@ -51,6 +57,8 @@
 
 struct slot {
 	volatile pid_t		 sl_busy;	/* zeroed by the kernel */
+	volatile int		 sl_unshared;	/* set by the child */
+	int			 sl_held[2];	/* closed once it is set */
 	pid_t			 sl_pid;	/* 0: free */
 	struct report		 sl_report;
 	unsigned long		 sl_seq;	/* order of the starts */
@@ -97,6 +105,7 @@ stacks_map(void)
 	if (base == MAP_FAILED)
 		return -1;
 	for (i = 0; i < n; i++) {
+		slots[i].sl_held[0] = slots[i].sl_held[1] = -1;
 		if (mprotect(base + (size_t)i * each, page, PROT_NONE) == -1) {
 			(void)munmap(base, each * (size_t)n);
 			return -1;
@@ -125,10 +134,24 @@ slot_wait(struct slot *sl)
 		    NULL, 0);
 }
 
+/* superd's copies of what the child was given, once it has its own. */
+static void
+slot_release(struct slot *sl)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++)
+		if (sl->sl_held[i] != -1) {
+			close(sl->sl_held[i]);
+			sl->sl_held[i] = -1;
+		}
+}
+
 /* The child is past its exec: log what failed, free what it read. */
 static void
 slot_finish(struct slot *sl)
 {
+	slot_release(sl);
 	if (sl->sl_report.rp_stage != -1)
 		log_spawn_failure(sl->sl_cx.sx_sc, sl->sl_report.rp_stage,
 		    sl->sl_report.rp_errno);
@@ -208,6 +231,7 @@ launch_clone(struct spawn_ctx *cx, struct report *out)
 {
 	struct slot	*sl;
 	pid_t		 pid;
+	int		 share;
 
 	if (!SYS_RAW || clone_off || (slots[0].sl_stack == NULL &&
 	    (getenv("SUPERD_SPAWN_VFORK") != NULL || stacks_map() == -1))) {
@@ -222,10 +246,14 @@ launch_clone(struct spawn_ctx *cx, struct report *out)
 	sl->sl_cx.sx_shared = &sl->sl_report;
 	sl->sl_report.rp_stage = -1;
 	sl->sl_report.rp_errno = 0;
+	/* Listeners placed high: the child leaves them behind (fds.c). */
+	share = fds_placed() > 0 ? CLONE_FILES : 0;
+	sl->sl_cx.sx_unshared = share ? &sl->sl_unshared : NULL;
+	sl->sl_unshared = 0;
 	sl->sl_busy = 1;
 	STACK_FRESH(sl->sl_stack);
-	pid = clone(slot_child, sl->sl_stack, CLONE_VM | CLONE_CHILD_CLEARTID |
-	    SIGCHLD, sl, NULL, NULL, &sl->sl_busy);
+	pid = clone(slot_child, sl->sl_stack, CLONE_VM | share |
+	    CLONE_CHILD_CLEARTID | SIGCHLD, sl, NULL, NULL, &sl->sl_busy);
 	if (pid == -1) {
 		sl->sl_cx.sx_env = NULL;	/* still the caller's */
 		if (errno != EINVAL && errno != ENOSYS && errno != EPERM)
@@ -238,9 +266,37 @@ launch_clone(struct spawn_ctx *cx, struct report *out)
 	}
 	sl->sl_pid = pid;
 	sl->sl_seq = ++nstarts;
+	/* Closed in the shared table, they would be gone for the child too. */
+	if (share != 0) {
+		sl->sl_held[0] = cx->sx_fd;
+		sl->sl_held[1] = cx->sx_errfd;
+		cx->sx_fd = cx->sx_errfd = -1;
+	}
 	cx->sx_env = NULL;
 	out->rp_stage = -1;
 	return pid;
+}
+
+/*
+ * Closes superd's copies of what children were given, for those that
+ * have left superd's descriptor table.  Returns whether a child has yet
+ * to: its client sees the end of the connection only once both copies
+ * are closed, so superd looks again soon (loop.c).
+ */
+int
+launch_release(void)
+{
+	int	 i, waiting = 0;
+
+	for (i = 0; i < nslots; i++) {
+		if (slots[i].sl_held[0] == -1 && slots[i].sl_held[1] == -1)
+			continue;
+		if (__atomic_load_n(&slots[i].sl_unshared, __ATOMIC_ACQUIRE))
+			slot_release(&slots[i]);
+		else
+			waiting = 1;
+	}
+	return waiting;
 }
 
 /* A child was reaped: its slot, if it still holds one, is done. */

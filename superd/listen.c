@@ -174,6 +174,8 @@ listener_open(struct listener *ls)
 	int			 fd;
 
 	fd = sc->sc_proto == PROTO_UNIX ? open_unix(ls) : open_inet(ls);
+	if (fd != -1)
+		fd = fd_place_high(fd);	/* children's descriptors stay low */
 	if (fd != -1 && !fd_has_headroom(fd)) {
 		listener_where(ls, where, sizeof(where));
 		if (!ls->ls_failed)
@@ -229,6 +231,7 @@ listener_close(struct listener *ls)
 
 	if (ls->ls_fd == -1)
 		return;
+	fd_unplace(ls->ls_fd);
 	close(ls->ls_fd);
 	ls->ls_fd = -1;
 	if (sc->sc_proto == PROTO_UNIX)

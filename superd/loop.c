@@ -8,7 +8,6 @@
  * kernel's backlog holds the clients meanwhile, so no limit drops anyone.
  * Timers (bind retry, pauses, rate, timeouts) only shorten the wait.
  */
-#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 
@@ -125,7 +124,7 @@ log_start(const struct service *sv, pid_t pid, const char *from)
 		    (long)pid, from);
 }
 
-/* Starts an instance for an accepted connection; closes it either way. */
+/* Starts an instance for an accepted connection, which it gives up. */
 static void
 serve_connection(struct service *sv, struct listener *ls, int fd)
 {
@@ -149,12 +148,14 @@ serve_connection(struct service *sv, struct listener *ls, int fd)
 		    pe.pe_remote_port);
 	if (sc->sc_proto != PROTO_UNIX &&
 	    (why = policy_admit(sv, pe.pe_remote_ip, sc->sc_per_source > 0 ?
-	    child_count_source(sv, pe.pe_remote_ip) : 0, mono_ms())) != NULL)
+	    child_count_source(sv, pe.pe_remote_ip) : 0, mono_ms())) != NULL) {
 		refuse(sv, fd, pe.pe_remote_ip, why);
-	else if (sc->sc_builtin != BUILTIN_NONE &&
+		close(fd);
+	} else if (sc->sc_builtin != BUILTIN_NONE &&
 	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
+		close(fd);
 	} else if ((pid = spawn_instance(sv, fd, &pe, &failed, &el)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM)
 			service_pause(sv, "cannot fork");
@@ -165,29 +166,9 @@ serve_connection(struct service *sv, struct listener *ls, int fd)
 		if (child_add(sv, NULL, pid, pe.pe_remote_ip, &el) == -1)
 			log_warn("%s: child table", sc->sc_name);
 	}
-	close(fd);
 }
-
-#define FD_HEADROOM	8	/* descriptors kept free to accept and spawn */
 
 static int	reserve_fd = -1;	/* spent to shed a client on EMFILE */
-
-/*
- * Whether a descriptor superd keeps (a listener, an instance's stderr
- * pipe) leaves room under RLIMIT_NOFILE to accept a client, start its
- * instance and write the ports file, and can be watched by select.
- * Keeping descriptors until none is left would leave superd unable to
- * serve anyone.
- */
-static rlim_t	nofile = RLIM_INFINITY;	/* RLIMIT_NOFILE, read at start */
-
-int
-fd_has_headroom(int fd)
-{
-	if (fd >= FD_SETSIZE)
-		return 0;
-	return nofile == RLIM_INFINITY || (rlim_t)fd + FD_HEADROOM < nofile;
-}
 
 /*
  * Out of descriptors: the client at the head of the backlog would wake us
@@ -210,20 +191,10 @@ shed_client(struct service *sv, struct listener *ls)
 }
 
 /* Before any listener opens, so the reserve is there when needed. */
-/* Read once per start and reload: asking on every spawn costs a syscall. */
-static void
-nofile_refresh(void)
-{
-	struct rlimit	 rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		nofile = rl.rlim_cur;
-}
-
 void
 loop_init(void)
 {
-	nofile_refresh();
+	fds_refresh();
 	if (reserve_fd == -1)
 		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
@@ -328,7 +299,7 @@ reload(void)
 	size_t			 i;
 
 	notify("RELOADING=1");
-	nofile_refresh();
+	fds_refresh();
 	cur = servtab_conf();
 	nc = config_load(cur->cf_file, &errs);
 	if (nc == NULL) {
@@ -375,6 +346,8 @@ loop_run(void)
 		next = 0;
 		servtab_retry(now, &next);
 		child_timeouts(now, &next);
+		if (launch_release() && (next == 0 || next > now + 1))
+			next = now + 1;
 		FD_ZERO(&fs.fs_read);
 		fs.fs_max = -1;
 		watch_services(&fs, now, &next);

@@ -358,6 +358,7 @@ servtab_apply(struct conf *nc)
 		return -1;
 	}
 	servtab_plan(oldk, nold, newk, nnew, keep_from, &rp);
+	fds_plan(nnew);
 	take_sockets(svs, nsv, oldls, keep_from);
 	settle_old(svs, nsv);
 	free(table);

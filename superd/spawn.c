@@ -239,6 +239,27 @@ child_prelude(struct spawn_ctx *cx, struct ident *own)
 	cx->sx_env = sc->sc_builtin == BUILTIN_NONE ? env_build(sc, &pe) : NULL;
 }
 
+/*
+ * A child started in superd's descriptor table leaves it before it
+ * touches a descriptor, taking only those up to the highest it was given;
+ * superd keeps those open until it sees *sx_unshared set (launch.c).
+ */
+static void
+child_unshare_fds(struct spawn_ctx *cx)
+{
+	int	 top = STDERR_FILENO, rc;
+
+	if (cx->sx_fd > top)
+		top = cx->sx_fd;
+	if (cx->sx_errfd > top)
+		top = cx->sx_errfd;
+	if (cx->sx_nullfd > top)
+		top = cx->sx_nullfd;
+	if ((rc = sys_unshare_fds_below((unsigned)top + 1)) < 0)
+		child_fail(cx, STAGE_FDS, rc);
+	__atomic_store_n(cx->sx_unshared, 1, __ATOMIC_RELEASE);
+}
+
 /* What the child does from its start to its exec. */
 void __attribute__((noreturn))
 child_run(struct spawn_ctx *cx)
@@ -247,6 +268,8 @@ child_run(struct spawn_ctx *cx)
 	const struct svc_conf	*sc;
 	int			 rc;
 
+	if (cx->sx_unshared != NULL)
+		child_unshare_fds(cx);
 	signals_child_reset();
 	if ((rc = sys_setsid()) < 0)
 		child_fail(cx, STAGE_SESSION, rc);
@@ -299,6 +322,18 @@ launch(const struct svc_conf *sc, struct spawn_ctx *cx, struct report *rp)
 #endif
 }
 
+/* Nothing started: a connection is closed all the same, errno kept. */
+static pid_t
+not_started(const struct peer *pe, int fd)
+{
+	int	 saved_errno = errno;
+
+	if (pe != NULL)
+		close(fd);
+	errno = saved_errno;
+	return -1;
+}
+
 static int
 null_fd(void)
 {
@@ -310,8 +345,10 @@ null_fd(void)
 }
 
 /*
- * Starts one instance on fd (a connection, or the listener in wait mode).
- * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
+ * Starts one instance on fd: a connection, from the peer pe, or with pe
+ * NULL the listener lent in wait mode.  A connection is superd's no
+ * longer: closed here, or kept by launch.c until the child has left
+ * superd's descriptor table.  Returns its pid, or -1 when it could not be started at all (errno EAGAIN
  * or ENOMEM: fork failed).  A child that failed before exec has its pid
  * returned too, since it still has to be reaped.  Where superd learns of
  * that failure at once (vfork, fork: always in wait mode) *failed is set
@@ -342,16 +379,16 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 		log_warn("%s: cannot start %s: user %s", sc->sc_name,
 		    sc->sc_server != NULL ? sc->sc_server : "builtin",
 		    sc->sc_user);
-		return -1;
+		return not_started(pe, fd);
 	}
 	if ((cx.sx_nullfd = null_fd()) == -1) {
 		log_warn("%s: /dev/null", sc->sc_name);
-		return -1;
+		return not_started(pe, fd);
 	}
 	if (sc->sc_builtin == BUILTIN_NONE &&
 	    (cx.sx_env = env_build(sc, pe)) == NULL) {
 		log_warn("%s: environment", sc->sc_name);
-		return -1;
+		return not_started(pe, fd);
 	}
 	if (sc->sc_stderr == STDERR_LOG)
 		cx.sx_errfd = errlog_open(el, sv);
@@ -366,7 +403,9 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	if (cx.sx_errfd != -1 && sc->sc_wait && pid != -1)
 		el->el_wfd = cx.sx_errfd;	/* see errlog.c */
 	else if (cx.sx_errfd != -1)
-		close(cx.sx_errfd);
+		close(cx.sx_errfd);	/* unless launch_clone took it */
+	if (pe != NULL && cx.sx_fd != -1)
+		close(cx.sx_fd);
 	if (pid == -1) {
 		errlog_close(el, sv);
 		errno = saved_errno;

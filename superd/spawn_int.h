@@ -39,6 +39,7 @@ struct spawn_ctx {
 	char			**sx_env;
 	int			 sx_rep;	/* fork: report pipe; -1 detached */
 	volatile struct report	*sx_shared;	/* report in shared memory */
+	volatile int		*sx_unshared;	/* see child_unshare_fds */
 	const struct peer	*sx_peer;
 };
 

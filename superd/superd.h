@@ -339,13 +339,21 @@ int		 policy_source_rate(struct src_table **, int, const char *,
 		    int64_t);
 void		 policy_source_free(struct src_table *);
 
+/* fds.c */
+void		 fds_refresh(void);
+int		 fd_has_headroom(int);
+void		 fds_plan(size_t);
+int		 fd_place_high(int);
+void		 fd_unplace(int);
+int		 fds_placed(void);
+
 /* loop.c */
 void		 loop_init(void);
-int		 fd_has_headroom(int);
 void		 loop_run(void);
 int64_t		 mono_ms(void);
 
 /* launch.c */
+int		 launch_release(void);
 void		 launch_reaped(pid_t);
 void		 launch_settle(void);
 

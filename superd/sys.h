@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -128,6 +129,27 @@ sys_close_range(unsigned lowfd, unsigned highfd, unsigned flags)
 {
 	return SYS_RAW ? (int)SYS(SYS_close_range, lowfd, highfd, flags, 0) :
 	    LIBC(syscall(SYS_close_range, lowfd, highfd, flags));
+}
+
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE	(1U << 1)
+#endif
+
+/*
+ * A child started in superd's descriptor table (CLONE_FILES) leaves it
+ * for a copy of the descriptors below lowfd alone: those above (superd's
+ * listeners) are neither copied nor closed.  Before Linux 5.9 the whole
+ * table is copied, and exec closes the rest.
+ */
+static inline int
+sys_unshare_fds_below(unsigned lowfd)
+{
+	int	 rc = sys_close_range(lowfd, ~0U, CLOSE_RANGE_UNSHARE);
+
+	if (rc == -EINVAL || rc == -ENOSYS)
+		rc = SYS_RAW ? (int)SYS(SYS_unshare, CLONE_FILES, 0, 0, 0) :
+		    LIBC(unshare(CLONE_FILES));
+	return rc;
 }
 
 static inline int

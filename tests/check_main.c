@@ -14,6 +14,7 @@ main(void)
 	sr = srunner_create(config_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, env_suite());
+	srunner_add_suite(sr, fds_suite());
 	srunner_add_suite(sr, proxy_suite());
 	srunner_add_suite(sr, servtab_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -8,8 +8,10 @@ import os
 import pwd
 import re
 import threading
+import time
 
-from harness import check, limit, need_root, service, tag, talk
+from harness import (check, fd_links, limit, need_root, service, tag,
+                     talk)
 
 VFORK = {"SUPERD_SPAWN_VFORK": "1"}
 
@@ -19,14 +21,25 @@ def reporter(t, name, **settings):
     return service(name, server="/bin/sh", args=[script], **settings)
 
 
-def program_state(t, env, label):
+# Enough services for superd to move its listeners high and start
+# children in its own descriptor table (superd/fds.c).
+MANY = 100
+
+
+def fillers(n):
+    return [service("f%03d" % i, server="/bin/true") for i in range(n)]
+
+
+def program_state(t, env, label, extra=0):
     """What report.sh is handed by a superd started with env, with
-    every setting a child applies before its exec."""
+    every setting a child applies before its exec, beside extra other
+    services."""
     settings = {"limits": {"files": 77}, "nice": 3, "chdir": "/tmp",
                 "env": ["EXTRA=1"]}
     if os.geteuid() == 0:
         settings["user"] = "nobody"
-    sd = t.start([reporter(t, "state", **settings)], env=env, label=label)
+    sd = t.start([reporter(t, "state", **settings)] + fillers(extra),
+                 env=env, label=label)
     r = t.report(sd.port("state"))
     env_seen = dict(r.env)
     for k in ("TCPREMOTEPORT", "TCPLOCALPORT"):
@@ -53,6 +66,48 @@ def test_clone_and_vfork_hand_programs_the_same_state(t):
     check(shared["env"].get("EXTRA") == "1" and
           "SUPERD_SPAWN_VFORK" not in shared["env"],
           "environment not as configured: %r" % shared["env"])
+
+
+def test_many_listeners_stay_out_of_programs(t):
+    # With many listeners the child starts in superd's descriptor table
+    # and leaves it for a copy of the low descriptors only.
+    shared = program_state(t, None, "clone-many", extra=MANY)
+    waited = program_state(t, VFORK, "vfork-many", extra=MANY)
+    check(shared == waited, "programs started the two ways differ:\n"
+          "clone: %r\nvfork: %r" % (shared, waited))
+    check(shared["fds"] == [0, 1, 2], "open descriptors %r" % shared["fds"])
+
+
+def test_listeners_move_high_only_when_many(t):
+    few = t.start([service("one", server="/bin/true")], label="few")
+    few_fds = [fd for fd, what in fd_links(few.pid).items()
+               if "socket" in what]
+    few.stop()
+    many = t.start(fillers(MANY), label="many")
+    sockets = sorted(fd for fd, what in fd_links(many.pid).items()
+                     if "socket" in what)
+    many.stop()
+    check(max(few_fds) < 16, "one listener sits at %r" % few_fds)
+    check(len(sockets) >= MANY and min(sockets) > 256 and
+          max(sockets) < 1024, "%d listeners sit at %d..%d, not high under "
+          "select's limit" % (len(sockets), min(sockets), max(sockets)))
+
+
+@limit(40)
+def test_client_sees_the_end_when_the_program_closes_early(t):
+    # superd keeps its copy of a connection until the child has left its
+    # descriptor table; it must not keep the client waiting for more.
+    closer = service("closer", server="/bin/sh",
+                     args=["-c", "exec >&- <&-; sleep 5"])
+    for extra in (0, MANY):
+        sd = t.start([closer] + fillers(extra), label="closer-%d" % extra)
+        for _ in range(5):
+            started = time.monotonic()
+            data = talk(sd.port("closer"), timeout=4)
+            took = time.monotonic() - started
+            check(data == b"" and took < 1.0, "with %d other services the "
+                  "client waited %.2f s for the end (%r)" % (extra, took, data))
+        sd.stop()
 
 
 def test_root_drops_to_the_service_user_on_both_paths(t):
