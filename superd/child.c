@@ -21,6 +21,7 @@
 
 static struct child	*children;
 static size_t		 nchildren, children_cap;
+static size_t		 nuntracked;	/* started, but not in the table */
 
 size_t
 child_count(void)
@@ -41,6 +42,7 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 		grown = reallocarray(children, cap, sizeof(*children));
 		if (grown == NULL) {
 			errlog_close(el, sv);
+			nuntracked++;
 			return -1;
 		}
 		children = grown;
@@ -157,6 +159,24 @@ wait_progress(struct child *ch, int status, int64_t now)
 	    sv->sv_conf->sc_name, LOOP_MAX, LOOP_PAUSE_MS / 1000);
 }
 
+/*
+ * A wait instance's stderr pipe goes to the next instance when a datagram
+ * already waits for it (errlog.c); any other closes.
+ */
+static void
+keep_stderr(struct child *ch)
+{
+	struct listener	*ls = ch->ch_wait;
+
+	if (ls != NULL && ls->ls_fd != -1 && ls->ls_head_fresh &&
+	    ls->ls_err.el_fd == -1 && ch->ch_err.el_fd != -1 &&
+	    ch->ch_err.el_wfd != -1) {
+		ls->ls_err = ch->ch_err;
+		ch->ch_err.el_fd = ch->ch_err.el_wfd = -1;
+	}
+	errlog_close(&ch->ch_err, ch->ch_svc);
+}
+
 void
 child_reap_all(void)
 {
@@ -168,20 +188,28 @@ child_reap_all(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		launch_reaped(pid);
-		if ((ch = child_find(pid)) == NULL)
+		if ((ch = child_find(pid)) == NULL) {
+			if (nuntracked > 0)
+				nuntracked--;
 			continue;
+		}
 		sv = ch->ch_svc;
 		/* What it wrote before it ended comes before its exit line. */
 		errlog_read(&ch->ch_err, sv, 1);
-		errlog_close(&ch->ch_err, sv);
+		errlog_flush(&ch->ch_err, sv);
 		log_exit(ch, status, now);
 		if (ch->ch_wait != NULL)
 			wait_progress(ch, status, now);
+		keep_stderr(ch);
 		if (sv->sv_running > 0)
 			sv->sv_running--;
 		*ch = children[--nchildren];
 		if (sv->sv_retired && sv->sv_running == 0)
 			servtab_retire_done(sv);
+		/* None left that superd started: no need to ask again (one
+		 * system call less per wait instance). */
+		if (nchildren == 0 && nuntracked == 0)
+			return;
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_warn("waitpid");

@@ -13,7 +13,11 @@
  * instance: its exit then wakes superd once (SIGCHLD), not twice (end of
  * file, then SIGCHLD), and the next client of a wait service, already
  * queued, is served that much sooner.  What is left in the pipe is read
- * at the reap.
+ * at the reap.  When a datagram is already waiting for the next instance,
+ * the pipe is kept with the listener and handed to that instance: one
+ * pipe, not one per datagram, while a UDP wait service is busy (what a
+ * helper the last instance left behind writes later is logged with the
+ * next instance's lines).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -153,17 +157,26 @@ errlog_read(struct errlog *el, struct service *sv, int all)
 	}
 }
 
-/* The instance is gone: log its last partial line and let the pipe go. */
+/* The instance is gone: its last partial line is logged. */
 void
-errlog_close(struct errlog *el, struct service *sv)
+errlog_flush(struct errlog *el, struct service *sv)
 {
 	if (el->el_len > 0)
 		errlog_line(sv, el->el_buf, el->el_len);
+	free(el->el_buf);
+	el->el_buf = NULL;
+	el->el_len = 0;
+}
+
+/* ... and the pipe let go. */
+void
+errlog_close(struct errlog *el, struct service *sv)
+{
+	errlog_flush(el, sv);
 	if (el->el_fd != -1)
 		close(el->el_fd);
 	if (el->el_wfd != -1)
 		close(el->el_wfd);
-	free(el->el_buf);
 	memset(el, 0, sizeof(*el));
 	el->el_fd = el->el_wfd = -1;
 }

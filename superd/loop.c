@@ -132,7 +132,7 @@ serve_connection(struct service *sv, struct listener *ls, int fd)
 	struct peer		 pe;
 	char			 from[96];
 	const char		*why;
-	struct errlog		 el;
+	struct errlog		 el = ERRLOG_NONE;
 	pid_t			 pid;
 	int			 failed;
 
@@ -235,13 +235,15 @@ static void
 lend_listener(struct service *sv, struct listener *ls)
 {
 	char		 from[96] = "-";
-	struct errlog	 el;
+	struct errlog	 el = ls->ls_err;	/* the last instance's pipe */
+	struct errlog	 none = ERRLOG_NONE;
 	pid_t		 pid;
 	int		 failed;
 
 	if (sv->sv_conf->sc_proto == PROTO_UDP &&
 	    listener_head_peek(ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all */
+	ls->ls_err = none;
 	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed, &el)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?

@@ -106,6 +106,7 @@ service_new(struct svc_conf *sc)
 		sv->sv_nls++;
 		sv->sv_ls[i]->ls_svc = sv;
 		sv->sv_ls[i]->ls_fd = -1;
+		sv->sv_ls[i]->ls_err.el_fd = sv->sv_ls[i]->ls_err.el_wfd = -1;
 		if (sc->sc_proto != PROTO_UNIX)
 			sv->sv_ls[i]->ls_bind = sc->sc_binds[i];
 	}

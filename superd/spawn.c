@@ -322,14 +322,16 @@ launch(const struct svc_conf *sc, struct spawn_ctx *cx, struct report *rp)
 #endif
 }
 
-/* Nothing started: a connection is closed all the same, errno kept. */
+/* Nothing started: a connection and a kept pipe go all the same. */
 static pid_t
-not_started(const struct peer *pe, int fd)
+not_started(struct service *sv, const struct peer *pe, int fd,
+    struct errlog *el)
 {
 	int	 saved_errno = errno;
 
 	if (pe != NULL)
 		close(fd);
+	errlog_close(el, sv);
 	errno = saved_errno;
 	return -1;
 }
@@ -346,7 +348,8 @@ null_fd(void)
 
 /*
  * Starts one instance on fd: a connection, from the peer pe, or with pe
- * NULL the listener lent in wait mode.  A connection is superd's no
+ * NULL the listener lent in wait mode.  el is empty (ERRLOG_NONE) or a
+ * stderr pipe kept for the instance; it returns the instance's.  A connection is superd's no
  * longer: closed here, or kept by launch.c until the child has left
  * superd's descriptor table.  Returns its pid, or -1 when it could not be started at all (errno EAGAIN
  * or ENOMEM: fork failed).  A child that failed before exec has its pid
@@ -366,8 +369,6 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	pid_t			 pid;
 
 	*failed = 0;
-	memset(el, 0, sizeof(*el));
-	el->el_fd = el->el_wfd = -1;
 	memset(&cx, 0, sizeof(cx));
 	cx.sx_sc = sc;
 	cx.sx_id = &sv->sv_ident;
@@ -379,19 +380,22 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 		log_warn("%s: cannot start %s: user %s", sc->sc_name,
 		    sc->sc_server != NULL ? sc->sc_server : "builtin",
 		    sc->sc_user);
-		return not_started(pe, fd);
+		return not_started(sv, pe, fd, el);
 	}
 	if ((cx.sx_nullfd = null_fd()) == -1) {
 		log_warn("%s: /dev/null", sc->sc_name);
-		return not_started(pe, fd);
+		return not_started(sv, pe, fd, el);
 	}
 	if (sc->sc_builtin == BUILTIN_NONE &&
 	    (cx.sx_env = env_build(sc, pe)) == NULL) {
 		log_warn("%s: environment", sc->sc_name);
-		return not_started(pe, fd);
+		return not_started(sv, pe, fd, el);
 	}
-	if (sc->sc_stderr == STDERR_LOG)
-		cx.sx_errfd = errlog_open(el, sv);
+	if (sc->sc_stderr == STDERR_LOG) {
+		if (el->el_wfd == -1)
+			el->el_wfd = errlog_open(el, sv);
+		cx.sx_errfd = el->el_wfd;
+	}
 	/*
 	 * superd's handled signals are blocked outside its pselect (see
 	 * signals.c), and every other signal is at its default, so no handler
@@ -400,10 +404,13 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	pid = launch(sc, &cx, &rp);
 	saved_errno = errno;
 	env_free(cx.sx_env);
-	if (cx.sx_errfd != -1 && sc->sc_wait && pid != -1)
-		el->el_wfd = cx.sx_errfd;	/* see errlog.c */
-	else if (cx.sx_errfd != -1)
-		close(cx.sx_errfd);	/* unless launch_clone took it */
+	/* superd keeps a wait instance's write end until the reap (errlog.c);
+	 * any other is closed, unless launch_clone took it. */
+	if (!sc->sc_wait && el->el_wfd != -1) {
+		if (cx.sx_errfd != -1)
+			close(cx.sx_errfd);
+		el->el_wfd = -1;
+	}
 	if (pe != NULL && cx.sx_fd != -1)
 		close(cx.sx_fd);
 	if (pid == -1) {

@@ -180,6 +180,14 @@ void		 inetd_ent_clear(struct inetd_ent *);
 
 struct service;
 
+struct errlog {
+	int			 el_fd;		/* read end, -1 when none */
+	int			 el_wfd;	/* write end kept (wait mode), or -1 */
+	char			*el_buf;	/* a partial line */
+	size_t			 el_len;
+};
+#define ERRLOG_NONE	{ -1, -1, NULL, 0 }
+
 struct listener {
 	struct service		*ls_svc;	/* owner */
 	int			 ls_fd;		/* -1 while not open */
@@ -193,6 +201,7 @@ struct listener {
 	int			 ls_head_valid;
 	int			 ls_head_fresh;	/* seen at the last reap, not lent */
 	char			 ls_head_peer[64]; /* its source, for the log */
+	struct errlog		 ls_err;	/* wait: stderr pipe kept */
 };
 
 /* The identity a service's programs get, resolved by superd (ident.c). */
@@ -229,12 +238,6 @@ struct service {
 };
 
 /* The stderr pipe of one instance (`stderr = "log"`), read by superd. */
-struct errlog {
-	int			 el_fd;		/* read end, -1 when none */
-	int			 el_wfd;	/* write end kept (wait mode), or -1 */
-	char			*el_buf;	/* a partial line */
-	size_t			 el_len;
-};
 
 struct child {
 	pid_t			 ch_pid;
@@ -365,6 +368,7 @@ pid_t		 spawn_instance(struct service *, int, const struct peer *, int *,
 int		 errlog_open(struct errlog *, struct service *);
 int		 errlog_ready(struct service *, int64_t, int64_t *);
 void		 errlog_read(struct errlog *, struct service *, int);
+void		 errlog_flush(struct errlog *, struct service *);
 void		 errlog_close(struct errlog *, struct service *);
 
 /* child.c */

@@ -3,7 +3,7 @@
 import socket
 
 from harness import (check, python3, read_line, read_until_eof, service,
-                     tag)
+                     tag, wait_for)
 
 
 def pid_and_client(sd, name):
@@ -110,3 +110,37 @@ def test_wait_instance_stderr_logged_before_its_exit_line(t):
             check(at < exit_line.start(), "%r logged after the exit line"
                   % text)
         mark = sd.mark()
+
+
+def test_busy_wait_service_keeps_each_instances_lines_apart(t):
+    # While datagrams queue up, one stderr pipe serves instance after
+    # instance (errlog.c): each one's lines, its unfinished last line too,
+    # must still be logged whole and once, and no pipe may outlive the burst.
+    script = t.write("complainer.py", WAIT_COMPLAINER)
+    sd = t.start([service("wburst", protocol="udp", wait=True,
+                          server=python3(), args=[script])])
+    port = sd.port("wburst", "udp")
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.socks.append(c)
+    c.settimeout(10)
+    mark = sd.mark()
+    c.sendto(b"warm", ("127.0.0.1", port))     # superd opens /dev/null once
+    c.recvfrom(64)
+    sd.wait_log(tag("wburst") + r": exit pid=", mark)
+    before = sd.fd_count()
+    mark = sd.mark()
+    count = 12
+    for i in range(count):
+        c.sendto(b"b%02d" % i, ("127.0.0.1", port))
+    answers = [c.recvfrom(64)[0] for _ in range(count)]
+    check(answers == [b"ok"] * count, "answers %r" % answers)
+    sd.wait_log(tag("wburst") + r": exit pid=", mark)
+    wait_for(lambda: sd.fd_count() == before and
+             len([ln for ln in sd.log_lines(mark)
+                  if ": stderr: unfinished" in ln]) == count, 5,
+             "every instance reaped and its pipe closed")
+    lines = [ln.split(": stderr: ", 1)[1] for ln in sd.log_lines(mark)
+             if ": stderr: " in ln]
+    want = sorted(["complaint about b%02d" % i for i in range(count)] +
+                  ["unfinished b%02d" % i for i in range(count)])
+    check(sorted(lines) == want, "stderr lines %r" % lines)
