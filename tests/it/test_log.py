@@ -84,17 +84,23 @@ s.sendto(b"ok", peer)
 """
 
 
+def start_complainer(t, name):
+    """superd with a UDP wait service that complains on stderr; (superd,
+    its port, a client socket)."""
+    script = t.write("complainer.py", WAIT_COMPLAINER)
+    sd = t.start([service(name, protocol="udp", wait=True,
+                          server=python3(), args=[script])])
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.socks.append(c)
+    c.settimeout(10)
+    return sd, sd.port(name, "udp"), c
+
+
 def test_wait_instance_stderr_logged_before_its_exit_line(t):
     # superd keeps the write end of a wait instance's pipe (errlog.c):
     # what it wrote, a last line without its newline too, is still read
     # at the reap and logged before the exit line.
-    script = t.write("complainer.py", WAIT_COMPLAINER)
-    sd = t.start([service("wcomp", protocol="udp", wait=True,
-                          server=python3(), args=[script])])
-    port = sd.port("wcomp", "udp")
-    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t.socks.append(c)
-    c.settimeout(5)
+    sd, port, c = start_complainer(t, "wcomp")
     mark = sd.mark()
     for i in range(3):
         word = b"d%d" % i
@@ -116,13 +122,7 @@ def test_busy_wait_service_keeps_each_instances_lines_apart(t):
     # While datagrams queue up, one stderr pipe serves instance after
     # instance (errlog.c): each one's lines, its unfinished last line too,
     # must still be logged whole and once, and no pipe may outlive the burst.
-    script = t.write("complainer.py", WAIT_COMPLAINER)
-    sd = t.start([service("wburst", protocol="udp", wait=True,
-                          server=python3(), args=[script])])
-    port = sd.port("wburst", "udp")
-    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t.socks.append(c)
-    c.settimeout(10)
+    sd, port, c = start_complainer(t, "wburst")
     mark = sd.mark()
     c.sendto(b"warm", ("127.0.0.1", port))     # superd opens /dev/null once
     c.recvfrom(64)
