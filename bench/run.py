@@ -97,6 +97,7 @@ class Server:
         self.proc = None
         self.t_exec = None
         self.idle_rss_kb = None
+        self.idle_mem_kb = None
         self.failed = None
 
     @property
@@ -172,6 +173,24 @@ def proc_rss_kb(pid):
     except OSError:
         pass
     return None
+
+
+def proc_mem_kb(pid):
+    """Idle memory beside VmRSS: PSS (shared pages divided among the
+    processes that map them) and the pages only this process has."""
+    out = {}
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("Pss", "Private_Clean", "Private_Dirty"):
+                    out[k] = int(v.split()[0])
+    except (OSError, ValueError):
+        return None
+    if "Pss" not in out:
+        return None
+    return {"pss": out["Pss"], "private": out.get("Private_Clean", 0) +
+            out.get("Private_Dirty", 0)}
 
 
 def listening(proto, port):
@@ -865,10 +884,13 @@ def table_exec(ctx):
         warm_up(ctx, groups[-1])
         for s in up:
             s.idle_rss_kb = proc_rss_kb(s.pid)
+            s.idle_mem_kb = proc_mem_kb(s.pid)
         run_rounds(ctx, groups, ctx.secs, ctx.reps, "exec'd service")
-        res = {"servers": [s.name for s in servers], "rss_kb": {}, "cells": {}}
+        res = {"servers": [s.name for s in servers], "rss_kb": {},
+               "mem_kb": {}, "cells": {}}
         for s in servers:
             res["rss_kb"][s.name] = s.idle_rss_kb
+            res["mem_kb"][s.name] = s.idle_mem_kb
         for g in groups:
             for c in g:
                 res["cells"]["%s/c%d" % (c.server.name, c.conc)] = summary(c)
@@ -1267,6 +1289,16 @@ def targets(ctx):
                 "%.2f× (%s KiB / %s KiB) (bar ≤ 1.00×)"
                 % (r, rss.get("superd"), rss.get("tcpserver")),
                 "N/A" if r is None else "PASS" if r <= 1.0 else "MISS"))
+    mem = ctx.results.get("exec", {}).get("mem_kb", {})
+    for key, what in (("pss", "PSS (shared pages divided among their "
+                       "users)"), ("private", "private memory")):
+        sd_kb, ts_kb = [(mem.get(n) or {}).get(key)
+                        for n in ("superd", "tcpserver")]
+        r = ratio(sd_kb, ts_kb)
+        if r is not None:
+            out.append(("idle %s, superd / tcpserver" % what,
+                        "%.2f× (%s KiB / %s KiB)" % (r, sd_kb, ts_kb),
+                        "INFO"))
     burst = ctx.results.get("burst", {}).get("superd")
     if burst and "burst" in burst:
         b, p = burst["burst"], burst["probe"]
@@ -1460,6 +1492,10 @@ def report(ctx, started, elapsed, load_before, load_after):
         a("Idle RSS (KiB): " + ", ".join(
             "%s %s" % (n, fmt(v)) for n, v in ex["rss_kb"].items()
             if v is not None))
+        a("")
+        a("Idle PSS / private (KiB): " + ", ".join(
+            "%s %s / %s" % (n, fmt(v["pss"]), fmt(v["private"]))
+            for n, v in ex.get("mem_kb", {}).items() if v))
         a("")
         a("Commands:")
         a("")

@@ -86,23 +86,6 @@ builtin_reply(enum builtin b, int fd)
 		(void)send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* In a forked child: serve one stream connection on fd until it ends. */
 void
 builtin_run(enum builtin b, int fd)

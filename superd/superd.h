@@ -383,6 +383,10 @@ void		 child_rebind(struct service *, struct service *);
 unsigned	 child_count_source(const struct service *, const char *);
 size_t		 child_count(void);
 
+/* io.c */
+int		 write_all(int, const void *, size_t);
+int		 read_all(int, void *, size_t);
+
 /* builtin.c */
 int		 builtin_inline(enum builtin, enum proto);
 void		 builtin_reply(enum builtin, int);

@@ -192,6 +192,22 @@ def test_default_user_is_nobody_when_root(t):
           % (groups, want))
 
 
+def test_group_lookup_leaves_no_nss_module_in_superd(t):
+    # Listing a user's groups loads every NSS module configured for groups
+    # (libnss_systemd on Debian); superd looks them up in a process of its
+    # own so that none of them stays in superd (ident.c).
+    need_root("switch a service to the user root")
+    sd = t.start([reporter(t, "asroot", user="root")])
+    r = t.report(sd.port("asroot"))
+    want = sorted(set(os.getgrouplist("root", 0)))
+    groups = sorted({int(g) for g in r.status["Groups"]})
+    check(groups == want, "supplementary groups %s, not root's %s"
+          % (groups, want))
+    with open("/proc/%d/maps" % sd.pid) as f:
+        modules = sorted({ln.split()[-1] for ln in f if "libnss_" in ln})
+    check(not modules, "superd loaded %s" % modules)
+
+
 def test_configured_user_and_group(t):
     need_root("switch a service to another user")
     try:
