@@ -15,9 +15,10 @@
  * superd's descriptor table (CLONE_FILES) and leaves it first, for a copy
  * of the low descriptors only: neither superd's clone nor the child's exec
  * then touches every listener.  Until the child has left, superd keeps
- * the connection and stderr pipe it was given open (launch_release).  What a starting child still reads through its
- * context (the service's configuration) is only freed after
- * launch_settle().
+ * the connection and stderr pipe it was given open (launch_release).
+ *
+ * What a starting child still reads through its context (the service's
+ * configuration) is only freed after launch_settle().
  *
  * A wait-mode program starts with vfork, so that superd knows at once
  * whether it runs; so does every program where clone(CLONE_VM) is refused

@@ -348,10 +348,12 @@ null_fd(void)
 
 /*
  * Starts one instance on fd: a connection, from the peer pe, or with pe
- * NULL the listener lent in wait mode.  el is empty (ERRLOG_NONE) or a
- * stderr pipe kept for the instance; it returns the instance's.  A connection is superd's no
- * longer: closed here, or kept by launch.c until the child has left
- * superd's descriptor table.  Returns its pid, or -1 when it could not be started at all (errno EAGAIN
+ * NULL the listener lent in wait mode.  A connection is superd's no longer:
+ * closed here, or kept by launch.c until the child has left superd's
+ * descriptor table.  el is empty (ERRLOG_NONE) or a stderr pipe kept for
+ * the instance, and returns the instance's.
+ *
+ * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
  * or ENOMEM: fork failed).  A child that failed before exec has its pid
  * returned too, since it still has to be reaped.  Where superd learns of
  * that failure at once (vfork, fork: always in wait mode) *failed is set
@@ -391,7 +393,9 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 		log_warn("%s: environment", sc->sc_name);
 		return not_started(sv, pe, fd, el);
 	}
-	if (sc->sc_stderr == STDERR_LOG) {
+	if (sc->sc_stderr != STDERR_LOG)
+		errlog_close(el, sv);	/* kept before a reload changed that */
+	else {
 		if (el->el_wfd == -1)
 			el->el_wfd = errlog_open(el, sv);
 		cx.sx_errfd = el->el_wfd;

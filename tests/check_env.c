@@ -117,6 +117,40 @@ START_TEST(entries_cannot_shadow_superd)
 }
 END_TEST
 
+START_TEST(longest_values_fit)
+{
+	static char	 big[2][600], name[300];
+	char		*extra[] = { big[0], big[1], NULL };
+	struct svc_conf	 sc;
+	struct peer	 pe;
+	char		**env;
+
+	memset(big, 'v', sizeof(big));
+	memcpy(big[0], "LONG1=", 6);
+	memcpy(big[1], "LONG2=", 6);
+	big[0][sizeof(big[0]) - 1] = big[1][sizeof(big[1]) - 1] = '\0';
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	sc = conf_named(name, PROTO_TCP, extra);
+	memset(&pe, 'x', sizeof(pe));
+	pe.pe_proto = PROTO_TCP;
+	pe.pe_local_ip[sizeof(pe.pe_local_ip) - 1] = '\0';
+	pe.pe_remote_ip[sizeof(pe.pe_remote_ip) - 1] = '\0';
+	pe.pe_local_port = 65535;
+	pe.pe_remote_port = 4294967295U;
+	env = env_build(&sc, &pe);
+	ck_assert_ptr_nonnull(env);
+	ck_assert_uint_eq(env_len(env), 9);
+	ck_assert_uint_eq(strlen(env_get(env, "LONG1")), sizeof(big[0]) - 7);
+	ck_assert_str_eq(env_get(env, "SUPERD_SERVICE"), name);
+	ck_assert_uint_eq(strlen(env_get(env, "TCPREMOTEIP")),
+	    sizeof(pe.pe_remote_ip) - 1);
+	ck_assert_str_eq(env_get(env, "TCPLOCALPORT"), "65535");
+	ck_assert_str_eq(env_get(env, "TCPREMOTEPORT"), "4294967295");
+	env_free(env);
+}
+END_TEST
+
 Suite *
 env_suite(void)
 {
@@ -127,6 +161,7 @@ env_suite(void)
 	tcase_add_test(tc, unix_credentials);
 	tcase_add_test(tc, wait_service_gets_proto_only);
 	tcase_add_test(tc, entries_cannot_shadow_superd);
+	tcase_add_test(tc, longest_values_fit);
 	suite_add_tcase(s, tc);
 	return s;
 }
