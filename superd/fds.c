@@ -97,7 +97,9 @@ fd_place_high(int fd)
 {
 	int	 to;
 
-	for (to = place ? fd_ceiling() - 1 : 0; to > fd; to--) {
+	if (!place)
+		return fd;
+	for (to = fd_ceiling() - 1; to > fd; to--) {
 		if (is_placed(to) || !is_free(to))
 			continue;
 		if (dup3(fd, to, O_CLOEXEC) == -1)
