@@ -370,7 +370,9 @@ loop_run(void)
 				log_warn("pselect");
 			continue;
 		}
-		if (rc > 0)
+		if (rc > 0) {
+			signals_poll();		/* not delivered on this path */
 			dispatch(&fs);
+		}
 	}
 }

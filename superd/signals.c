@@ -6,6 +6,12 @@
  * other moment waits, pending, and ends the next wait at once.  Handlers
  * only set a flag; everything else happens in the loop.  A burst of the
  * same signal coalesces into one flag.
+ *
+ * A pselect() that finds a descriptor ready returns with the old mask
+ * back in place and a pending signal still pending: under steady load a
+ * listener is ready at every turn, and SIGCHLD, SIGHUP or SIGTERM would
+ * wait until the backlog runs dry.  signals_poll() lets them through
+ * after such a turn.
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +23,7 @@
 
 static volatile sig_atomic_t	pending[4];
 static sigset_t			wait_mask;	/* the mask during pselect */
+static sigset_t			handled;	/* blocked outside it */
 
 static const int caught[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGCHLD };
 
@@ -64,7 +71,6 @@ int
 signals_init(void)
 {
 	struct sigaction	 sa;
-	sigset_t		 handled;
 	size_t			 i;
 	int			 signo;
 
@@ -106,6 +112,28 @@ const sigset_t *
 signals_wait_mask(void)
 {
 	return &wait_mask;
+}
+
+/*
+ * After a wait that returned ready descriptors: runs the handlers of the
+ * signals that came meanwhile.  One system call when none did.
+ */
+void
+signals_poll(void)
+{
+	sigset_t	 waiting;
+	size_t		 i;
+
+	if (sigpending(&waiting) == -1)
+		return;
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (sigismember(&waiting, caught[i]) == 1)
+			break;
+	if (i == sizeof(caught) / sizeof(caught[0]))
+		return;
+	/* Unblocked, a pending signal is delivered before this returns. */
+	(void)sigprocmask(SIG_UNBLOCK, &handled, NULL);
+	(void)sigprocmask(SIG_BLOCK, &handled, NULL);
 }
 
 /* Returns and clears one pending flag. */

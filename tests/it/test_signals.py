@@ -2,6 +2,7 @@
 
 import os
 import re
+import resource
 import signal
 import socket
 import time
@@ -108,6 +109,67 @@ def test_no_zombies_or_fd_leak_after_300_connections(t):
     fds_after = sd.fd_count()
     check(fds_after == fds_before, "superd holds %d descriptors after 300 "
           "connections, %d before" % (fds_after, fds_before))
+
+
+def busy_with_queued_clients(t, count):
+    """superd with one service, /bin/true, and COUNT clients that connected
+    while superd was stopped: with no limit to hold it back, the listener
+    stays ready for many turns of superd's loop after it goes on.  Returns
+    superd and the log mark before the clients came."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (min(hard, count + 256), hard))
+    sd = t.start([service("busy", server="/bin/true", instances=0,
+                          backlog=1024)], superd={"log_connections": True})
+    port = sd.port("busy")
+    mark = sd.mark()
+    sd.signal(signal.SIGSTOP)
+    try:
+        for _ in range(count):
+            t.socks.append(connect(port))
+    finally:
+        os.kill(sd.pid, signal.SIGCONT)
+    return sd, mark
+
+
+def lines_of(sd, mark, what):
+    return [i for i, ln in enumerate(sd.log_lines(mark))
+            if re.search(what, ln)]
+
+
+def instance_lines(sd, mark, what):
+    return lines_of(sd, mark, tag("busy") + r".*\b%s pid=" % what)
+
+
+@limit(60)
+def test_children_are_reaped_while_a_listener_stays_ready(t):
+    sd, mark = busy_with_queued_clients(t, 600)
+    wait_for(lambda: len(instance_lines(sd, mark, "start")) == 600, 30,
+             "600 start lines")
+    starts = instance_lines(sd, mark, "start")
+    exits = instance_lines(sd, mark, "exit")
+    # SIGCHLD must not wait for the backlog to run dry.
+    check(exits and exits[0] < starts[-1],
+          "no instance was reaped while 600 queued clients were served "
+          "(%d exit lines, all after the last start)" % len(exits))
+    wait_reaped(sd, "after 600 queued clients")
+
+
+@limit(60)
+def test_reload_and_stop_get_through_while_a_listener_stays_ready(t):
+    sd, mark = busy_with_queued_clients(t, 1000)
+    sd.wait_log(tag("busy") + r".*\bstart pid=", mark)
+    sd.signal(signal.SIGHUP)
+    sd.wait_log(r"reloading ", mark, timeout=30)
+    sd.signal(signal.SIGTERM)
+    check(sd.wait_exit(30) == 0, "superd did not exit 0 after SIGTERM")
+    starts = instance_lines(sd, mark, "start")
+    reload_at = lines_of(sd, mark, r"reloading ")[0]
+    check(reload_at < starts[-1],
+          "SIGHUP was acted on only after every queued client was served")
+    check(len(starts) < 1000, "SIGTERM was acted on only after every one "
+          "of 1000 queued clients was served")
 
 
 class Notify:
