@@ -1,7 +1,7 @@
 /*
  * loop.c - the event loop: one pselect() over the listeners that may
- * accept now and the instances' stderr pipes, with superd's signals let
- * through only while it waits.
+ * accept now, the instances' stderr pipes and superd's signals
+ * (signals.c).
  *
  * A listener is left out of the set while its service is at its instance
  * limit, over its rate, paused, or (wait mode) lent to an instance: the
@@ -361,17 +361,20 @@ loop_run(void)
 			ts.tv_nsec = (wait % 1000) * 1000000;
 			tsp = &ts;
 		}
-		/* Signals get through only here, so none is missed between
-		 * the checks above and the wait. */
-		rc = pselect(fs.fs_max + 1, &fs.fs_read, NULL, NULL, tsp,
-		    signals_wait_mask());
+		/* A signal that came since the checks above is pending on
+		 * it: the wait ends at once. */
+		FD_SET(signals_fd(), &fs.fs_read);
+		if (signals_fd() > fs.fs_max)
+			fs.fs_max = signals_fd();
+		rc = pselect(fs.fs_max + 1, &fs.fs_read, NULL, NULL, tsp, NULL);
 		if (rc == -1) {
 			if (errno != EINTR)
 				log_warn("pselect");
 			continue;
 		}
 		if (rc > 0) {
-			signals_poll();		/* not delivered on this path */
+			if (FD_ISSET(signals_fd(), &fs.fs_read))
+				signals_read();
 			dispatch(&fs);
 		}
 	}

@@ -291,9 +291,9 @@ void		 env_free(char **);
 
 /* signals.c */
 int		 signals_init(void);
-const sigset_t	*signals_wait_mask(void);
+int		 signals_fd(void);
+void		 signals_read(void);
 int		 signals_take(int);
-void		 signals_poll(void);
 void		 signals_child_reset(void);
 #define SIG_RELOAD	0
 #define SIG_STOP	1
