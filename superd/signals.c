@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -79,6 +80,26 @@ signals_fd(void)
 	return sigfd;
 }
 
+static void
+note_signal(uint32_t signo)
+{
+	switch (signo) {
+	case SIGHUP:
+		pending[SIG_RELOAD] = 1;
+		break;
+	case SIGTERM:
+	case SIGINT:
+		pending[SIG_STOP] = 1;
+		break;
+	case SIGUSR1:
+		pending[SIG_DUMP] = 1;
+		break;
+	case SIGCHLD:
+		pending[SIG_CHILD] = 1;
+		break;
+	}
+}
+
 /* Takes every pending signal and sets its flag. */
 void
 signals_read(void)
@@ -86,25 +107,15 @@ signals_read(void)
 	struct signalfd_siginfo	 si[8];
 	ssize_t			 n, i;
 
-	while ((n = read(sigfd, si, sizeof(si))) > 0)
+	do {
+		if ((n = read(sigfd, si, sizeof(si))) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("signalfd");
+			return;
+		}
 		for (i = 0; i < n / (ssize_t)sizeof(si[0]); i++)
-			switch (si[i].ssi_signo) {
-			case SIGHUP:
-				pending[SIG_RELOAD] = 1;
-				break;
-			case SIGTERM:
-			case SIGINT:
-				pending[SIG_STOP] = 1;
-				break;
-			case SIGUSR1:
-				pending[SIG_DUMP] = 1;
-				break;
-			case SIGCHLD:
-				pending[SIG_CHILD] = 1;
-				break;
-			}
-	if (n == -1 && errno != EAGAIN && errno != EINTR)
-		log_warn("signalfd");
+			note_signal(si[i].ssi_signo);
+	} while (n == (ssize_t)sizeof(si));	/* short: none left */
 }
 
 /* Returns and clears one pending flag. */
