@@ -401,9 +401,9 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 		cx.sx_errfd = el->el_wfd;
 	}
 	/*
-	 * superd's handled signals are blocked outside its pselect (see
-	 * signals.c), and every other signal is at its default, so no handler
-	 * of superd's can run in the child before it resets them.
+	 * superd has no signal handler (signals.c: its signals stay blocked
+	 * and are read from a signalfd), so none can run in a child that
+	 * shares its memory; the child unblocks them before its exec.
 	 */
 	pid = launch(sc, &cx, &rp);
 	saved_errno = errno;
