@@ -159,31 +159,13 @@ wait_progress(struct child *ch, int status, int64_t now)
 	    sv->sv_conf->sc_name, LOOP_MAX, LOOP_PAUSE_MS / 1000);
 }
 
-/*
- * A wait instance's stderr pipe goes to the next instance when a datagram
- * already waits for it (errlog.c); any other closes.
- */
-static void
-keep_stderr(struct child *ch)
-{
-	struct listener	*ls = ch->ch_wait;
-
-	if (ls != NULL && ls->ls_fd != -1 && ls->ls_head_fresh &&
-	    ls->ls_err.el_fd == -1 && ch->ch_err.el_fd != -1 &&
-	    ch->ch_err.el_wfd != -1) {
-		ls->ls_err = ch->ch_err;
-		ch->ch_err.el_fd = ch->ch_err.el_wfd = -1;
-	}
-	errlog_close(&ch->ch_err, ch->ch_svc);
-}
-
 void
 child_reap_all(void)
 {
 	struct child	*ch;
 	struct service	*sv;
 	pid_t		 pid;
-	int		 status;
+	int		 status, emptied;
 	int64_t		 now = mono_ms();
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -195,12 +177,13 @@ child_reap_all(void)
 		}
 		sv = ch->ch_svc;
 		/* What it wrote before it ended comes before its exit line. */
-		errlog_read(&ch->ch_err, sv, 1);
+		emptied = errlog_read(&ch->ch_err, sv, 1);
 		errlog_flush(&ch->ch_err, sv);
 		log_exit(ch, status, now);
 		if (ch->ch_wait != NULL)
 			wait_progress(ch, status, now);
-		keep_stderr(ch);
+		/* The emptied pipe serves the service's next instance. */
+		errlog_recycle(&ch->ch_err, sv, emptied, now);
 		if (sv->sv_running > 0)
 			sv->sv_running--;
 		*ch = children[--nchildren];

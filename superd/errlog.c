@@ -2,22 +2,21 @@
  * errlog.c - what instances write to stderr (`stderr = "log"`), logged
  * line by line and tagged with the service.
  *
- * Each instance writes into a pipe of its own, so the halves of a line
- * written in pieces never get another instance's text between them.  The
- * read ends are non-blocking and read a bounded amount per turn, and each
- * service has a budget of lines a second: past it the lines are counted,
- * not logged, and the pipes wait for the next second.  A flooding
+ * Each running instance writes into a pipe of its own, so the halves of a
+ * line written in pieces never get another instance's text between them.
+ * The read ends are non-blocking and read a bounded amount per turn, and
+ * each service has a budget of lines a second: past it the lines are
+ * counted, not logged, and the pipes wait for the next second.  A flooding
  * instance then blocks on its own full pipe, never superd.
  *
- * superd keeps the write end of a wait instance's pipe until it reaps the
- * instance: its exit then wakes superd once (SIGCHLD), not twice (end of
- * file, then SIGCHLD), and the next client of a wait service, already
- * queued, is served that much sooner.  What is left in the pipe is read
- * at the reap.  When a datagram is already waiting for the next instance,
- * the pipe is kept with the listener and handed to that instance: one
- * pipe, not one per datagram, while a UDP wait service is busy (what a
- * helper the last instance left behind writes later is logged with the
- * next instance's lines).
+ * superd keeps the write end of an instance's pipe until it reaps the
+ * instance (while descriptors are plentiful; a wait instance's always):
+ * its exit then wakes superd once (SIGCHLD), not twice (end of file, then
+ * SIGCHLD), and what is left in the pipe is read at the reap.  A pipe so
+ * emptied is kept as a spare for the service's next instance: a busy
+ * service makes no pipe per client, and a spare unused for a second is
+ * closed.  What a helper an instance left behind writes later is logged
+ * with a later instance's lines, under the same service.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,10 +31,61 @@
 #define ERRLINES_PER_S	100	/* stderr lines logged per service per second */
 #define ERRREAD_TURNS	4	/* reads of 4 KiB per pipe per loop turn */
 #define NOPIPE_LOG_MS	60000	/* "goes to /dev/null" logged at most */
+#define SPARES_MAX	32	/* emptied pipes kept, all services together */
+#define SPARE_IDLE_MS	1000	/* a spare unused this long is closed */
+
+/* An emptied pipe waiting for its service's next instance. */
+struct spare {
+	struct service	*sp_svc;
+	int		 sp_fd, sp_wfd;
+	int64_t		 sp_since;	/* mono_ms() when it was emptied */
+};
+
+static struct spare	 spares[SPARES_MAX];	/* the oldest first */
+static int		 nspares;
+
+static void
+spare_remove(int i)
+{
+	nspares--;
+	memmove(&spares[i], &spares[i + 1],
+	    (size_t)(nspares - i) * sizeof(*spares));
+}
+
+/* Gives el the service's most recent spare; returns 0 if it had none. */
+static int
+spare_take(struct errlog *el, struct service *sv)
+{
+	int	 i;
+
+	for (i = nspares - 1; i >= 0; i--)
+		if (spares[i].sp_svc == sv) {
+			el->el_fd = spares[i].sp_fd;
+			el->el_wfd = spares[i].sp_wfd;
+			spare_remove(i);
+			return 1;
+		}
+	return 0;
+}
+
+/* Closes spare i, logging what a leftover helper may have written to it. */
+static void
+spare_close(int i)
+{
+	struct errlog	 el = ERRLOG_NONE;
+	struct service	*sv = spares[i].sp_svc;
+
+	el.el_fd = spares[i].sp_fd;
+	el.el_wfd = spares[i].sp_wfd;
+	spare_remove(i);
+	errlog_read(&el, sv, 1);
+	errlog_close(&el, sv);
+}
 
 /*
- * Makes the pipe of a new instance: returns the write end for the child
- * and keeps the read end in el, or -1.  Short of descriptors, the
+ * Gives el the pipe of a new instance, a spare or a new one, and returns
+ * the write end for the child (el keeps both ends), or -1.  Short of
+ * descriptors, the
  * instance's stderr goes nowhere rather than take the last ones superd
  * needs to serve clients; that is logged at most once a minute per
  * service (near the limit, pipes that fit and pipes that do not take
@@ -49,6 +99,8 @@ errlog_open(struct errlog *el, struct service *sv)
 
 	memset(el, 0, sizeof(*el));
 	el->el_fd = el->el_wfd = -1;
+	if (spare_take(el, sv))
+		return el->el_wfd;
 	/* Both ends non-blocking in one call; the child makes its end
 	 * blocking again (spawn.c), so superd pays one system call less. */
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
@@ -60,6 +112,7 @@ errlog_open(struct errlog *el, struct service *sv)
 		goto fail;
 	}
 	el->el_fd = p[0];
+	el->el_wfd = p[1];
 	return p[1];
 fail:
 	now = mono_ms();
@@ -135,8 +188,9 @@ errlog_split(struct errlog *el, struct service *sv, const char *buf,
 /*
  * Reads what the instance wrote, a bounded amount unless `all` (the
  * instance ended: take what is left).  The pipe closes at end of file.
+ * Returns whether the pipe is still open and was read empty.
  */
-void
+int
 errlog_read(struct errlog *el, struct service *sv, int all)
 {
 	char	 buf[4096];
@@ -151,10 +205,13 @@ errlog_read(struct errlog *el, struct service *sv, int all)
 			errlog_split(el, sv, buf, (size_t)n);
 			continue;
 		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		if (n == -1 && errno == EAGAIN)
+			return 1;
+		if (n == 0 || errno != EINTR)
 			errlog_close(el, sv);
 		break;
 	}
+	return 0;
 }
 
 /* The instance is gone: its last partial line is logged. */
@@ -179,4 +236,61 @@ errlog_close(struct errlog *el, struct service *sv)
 		close(el->el_wfd);
 	memset(el, 0, sizeof(*el));
 	el->el_fd = el->el_wfd = -1;
+}
+
+/*
+ * The instance was reaped: its pipe, read empty and with its write end
+ * still kept, becomes a spare of its service; any other closes.  With
+ * SPARES_MAX kept, the oldest spare makes room.
+ */
+void
+errlog_recycle(struct errlog *el, struct service *sv, int emptied,
+    int64_t now)
+{
+	if (!emptied || el->el_fd == -1 || el->el_wfd == -1 ||
+	    sv->sv_retired || sv->sv_conf->sc_stderr != STDERR_LOG) {
+		errlog_close(el, sv);
+		return;
+	}
+	errlog_flush(el, sv);
+	if (nspares == SPARES_MAX)
+		spare_close(0);
+	spares[nspares].sp_svc = sv;
+	spares[nspares].sp_fd = el->el_fd;
+	spares[nspares].sp_wfd = el->el_wfd;
+	spares[nspares].sp_since = now;
+	nspares++;
+	el->el_fd = el->el_wfd = -1;
+}
+
+/* Closes the spares unused for SPARE_IDLE_MS; *next is when to look again. */
+void
+errlog_spares_expire(int64_t now, int64_t *next)
+{
+	int64_t	 at;
+
+	while (nspares > 0 && spares[0].sp_since + SPARE_IDLE_MS <= now)
+		spare_close(0);
+	if (nspares == 0)
+		return;
+	at = spares[0].sp_since + SPARE_IDLE_MS;
+	if (*next == 0 || at < *next)
+		*next = at;
+}
+
+/*
+ * Closes the spares of sv (a service going away), or with sv NULL all of
+ * them (descriptors ran short).  Returns how many were closed.
+ */
+int
+errlog_spares_drop(const struct service *sv)
+{
+	int	 i, dropped = 0;
+
+	for (i = nspares - 1; i >= 0; i--)
+		if (sv == NULL || spares[i].sp_svc == sv) {
+			spare_close(i);
+			dropped++;
+		}
+	return dropped;
 }

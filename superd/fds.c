@@ -63,6 +63,18 @@ fd_ceiling(void)
 	return FD_SETSIZE;
 }
 
+/*
+ * Whether a descriptor superd could do without (the kept write end of an
+ * instance's stderr pipe) sits low enough to keep: in the lower half of
+ * what fd_has_headroom accepts, so that descriptors superd needs are
+ * never short for it.
+ */
+int
+fd_plentiful(int fd)
+{
+	return fd < fd_ceiling() / 2;
+}
+
 static int
 is_placed(int fd)
 {

@@ -15,7 +15,8 @@
  * superd's descriptor table (CLONE_FILES) and leaves it first, for a copy
  * of the low descriptors only: neither superd's clone nor the child's exec
  * then touches every listener.  Until the child has left, superd keeps
- * the connection and stderr pipe it was given open (launch_release).
+ * the connection it was given open (launch_release), and the write end of
+ * its stderr pipe where superd does not keep that anyway (errlog.c).
  *
  * What a starting child still reads through its context (the service's
  * configuration) is only freed after launch_settle().
@@ -271,8 +272,11 @@ launch_clone(struct spawn_ctx *cx, struct report *out)
 	/* Closed in the shared table, they would be gone for the child too. */
 	if (share != 0) {
 		sl->sl_held[0] = cx->sx_fd;
-		sl->sl_held[1] = cx->sx_errfd;
-		cx->sx_fd = cx->sx_errfd = -1;
+		cx->sx_fd = -1;
+		if (!cx->sx_errkept) {
+			sl->sl_held[1] = cx->sx_errfd;
+			cx->sx_errfd = -1;
+		}
 	}
 	cx->sx_env = NULL;
 	out->rp_stage = -1;

@@ -229,7 +229,6 @@ listener_close(struct listener *ls)
 {
 	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
 
-	errlog_close(&ls->ls_err, ls->ls_svc);
 	if (ls->ls_fd == -1)
 		return;
 	fd_unplace(ls->ls_fd);

@@ -211,6 +211,10 @@ accept_clients(struct service *sv, struct listener *ls)
 			return;
 		fd = accept4(ls->ls_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd == -1) {
+			/* Spare stderr pipes go before any client is shed. */
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    errlog_spares_drop(NULL) > 0)
+				continue;
 			if (errno == EMFILE || errno == ENFILE)
 				shed_client(sv, ls);
 			else if (errno == ENOBUFS || errno == ENOMEM)
@@ -235,15 +239,13 @@ static void
 lend_listener(struct service *sv, struct listener *ls)
 {
 	char		 from[96] = "-";
-	struct errlog	 el = ls->ls_err;	/* the last instance's pipe */
-	struct errlog	 none = ERRLOG_NONE;
+	struct errlog	 el = ERRLOG_NONE;
 	pid_t		 pid;
 	int		 failed;
 
 	if (sv->sv_conf->sc_proto == PROTO_UDP &&
 	    listener_head_peek(ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all */
-	ls->ls_err = none;
 	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed, &el)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
@@ -348,6 +350,7 @@ loop_run(void)
 		next = 0;
 		servtab_retry(now, &next);
 		child_timeouts(now, &next);
+		errlog_spares_expire(now, &next);
 		if (launch_release() && (next == 0 || next > now + 1))
 			next = now + 1;
 		FD_ZERO(&fs.fs_read);

@@ -106,7 +106,6 @@ service_new(struct svc_conf *sc)
 		sv->sv_nls++;
 		sv->sv_ls[i]->ls_svc = sv;
 		sv->sv_ls[i]->ls_fd = -1;
-		sv->sv_ls[i]->ls_err.el_fd = sv->sv_ls[i]->ls_err.el_wfd = -1;
 		if (sc->sc_proto != PROTO_UNIX)
 			sv->sv_ls[i]->ls_bind = sc->sc_binds[i];
 	}
@@ -140,6 +139,7 @@ service_free(struct service *sv)
 	size_t	 i;
 
 	listeners_close(sv);
+	(void)errlog_spares_drop(sv);
 	for (i = 0; i < sv->sv_nls; i++)
 		free(sv->sv_ls[i]);
 	policy_source_free(sv->sv_sources);
@@ -235,6 +235,7 @@ retire(struct service *sv)
 	struct service	**grown;
 
 	listeners_close(sv);
+	(void)errlog_spares_drop(sv);	/* no instance of it starts again */
 	if (sv->sv_running == 0) {
 		service_free_all(sv);
 		return 0;

@@ -322,16 +322,14 @@ launch(const struct svc_conf *sc, struct spawn_ctx *cx, struct report *rp)
 #endif
 }
 
-/* Nothing started: a connection and a kept pipe go all the same. */
+/* Nothing started: the connection goes all the same. */
 static pid_t
-not_started(struct service *sv, const struct peer *pe, int fd,
-    struct errlog *el)
+not_started(const struct peer *pe, int fd)
 {
 	int	 saved_errno = errno;
 
 	if (pe != NULL)
 		close(fd);
-	errlog_close(el, sv);
 	errno = saved_errno;
 	return -1;
 }
@@ -350,8 +348,8 @@ null_fd(void)
  * Starts one instance on fd: a connection, from the peer pe, or with pe
  * NULL the listener lent in wait mode.  A connection is superd's no longer:
  * closed here, or kept by launch.c until the child has left superd's
- * descriptor table.  el is empty (ERRLOG_NONE) or a stderr pipe kept for
- * the instance, and returns the instance's.
+ * descriptor table.  el, empty (ERRLOG_NONE), returns the instance's
+ * stderr pipe (errlog.c).
  *
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
  * or ENOMEM: fork failed).  A child that failed before exec has its pid
@@ -382,24 +380,22 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 		log_warn("%s: cannot start %s: user %s", sc->sc_name,
 		    sc->sc_server != NULL ? sc->sc_server : "builtin",
 		    sc->sc_user);
-		return not_started(sv, pe, fd, el);
+		return not_started(pe, fd);
 	}
 	if ((cx.sx_nullfd = null_fd()) == -1) {
 		log_warn("%s: /dev/null", sc->sc_name);
-		return not_started(sv, pe, fd, el);
+		return not_started(pe, fd);
 	}
 	if (sc->sc_builtin == BUILTIN_NONE &&
 	    (cx.sx_env = env_build(sc, pe)) == NULL) {
 		log_warn("%s: environment", sc->sc_name);
-		return not_started(sv, pe, fd, el);
+		return not_started(pe, fd);
 	}
-	if (sc->sc_stderr != STDERR_LOG)
-		errlog_close(el, sv);	/* kept before a reload changed that */
-	else {
-		if (el->el_wfd == -1)
-			el->el_wfd = errlog_open(el, sv);
-		cx.sx_errfd = el->el_wfd;
-	}
+	if (sc->sc_stderr == STDERR_LOG &&
+	    (cx.sx_errfd = errlog_open(el, sv)) != -1)
+		/* Kept until the reap (errlog.c): always in wait mode, else
+		 * while descriptors are plentiful. */
+		cx.sx_errkept = sc->sc_wait || fd_plentiful(cx.sx_errfd);
 	/*
 	 * superd has no signal handler (signals.c: its signals stay blocked
 	 * and are read from a signalfd), so none can run in a child that
@@ -408,9 +404,8 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	pid = launch(sc, &cx, &rp);
 	saved_errno = errno;
 	env_free(cx.sx_env);
-	/* superd keeps a wait instance's write end until the reap (errlog.c);
-	 * any other is closed, unless launch_clone took it. */
-	if (!sc->sc_wait && el->el_wfd != -1) {
+	/* A write end not kept is closed, unless launch_clone took it. */
+	if (el->el_wfd != -1 && !cx.sx_errkept) {
 		if (cx.sx_errfd != -1)
 			close(cx.sx_errfd);
 		el->el_wfd = -1;

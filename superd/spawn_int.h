@@ -35,6 +35,7 @@ struct spawn_ctx {
 	const struct ident	*sx_id;
 	int			 sx_fd;		/* connection or wait listener */
 	int			 sx_errfd;	/* stderr pipe, or -1 */
+	int			 sx_errkept;	/* superd keeps sx_errfd open */
 	int			 sx_nullfd;	/* /dev/null, stderr = null */
 	char			**sx_env;
 	int			 sx_rep;	/* fork: report pipe; -1 detached */

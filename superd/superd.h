@@ -182,7 +182,7 @@ struct service;
 
 struct errlog {
 	int			 el_fd;		/* read end, -1 when none */
-	int			 el_wfd;	/* write end kept (wait mode), or -1 */
+	int			 el_wfd;	/* write end kept, or -1 */
 	char			*el_buf;	/* a partial line */
 	size_t			 el_len;
 };
@@ -201,7 +201,6 @@ struct listener {
 	int			 ls_head_valid;
 	int			 ls_head_fresh;	/* seen at the last reap, not lent */
 	char			 ls_head_peer[64]; /* its source, for the log */
-	struct errlog		 ls_err;	/* wait: stderr pipe kept */
 };
 
 /* The identity a service's programs get, resolved by superd (ident.c). */
@@ -346,6 +345,7 @@ void		 policy_source_free(struct src_table *);
 /* fds.c */
 void		 fds_refresh(void);
 int		 fd_has_headroom(int);
+int		 fd_plentiful(int);
 void		 fds_plan(size_t);
 int		 fd_place_high(int);
 void		 fd_unplace(int);
@@ -368,9 +368,12 @@ pid_t		 spawn_instance(struct service *, int, const struct peer *, int *,
 /* errlog.c */
 int		 errlog_open(struct errlog *, struct service *);
 int		 errlog_ready(struct service *, int64_t, int64_t *);
-void		 errlog_read(struct errlog *, struct service *, int);
+int		 errlog_read(struct errlog *, struct service *, int);
 void		 errlog_flush(struct errlog *, struct service *);
 void		 errlog_close(struct errlog *, struct service *);
+void		 errlog_recycle(struct errlog *, struct service *, int, int64_t);
+void		 errlog_spares_expire(int64_t, int64_t *);
+int		 errlog_spares_drop(const struct service *);
 
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,

@@ -109,9 +109,10 @@ def wait_settled(sd, port, what, timeout=20.0):
              % (what, port))
 
 
-def wait_fds(sd, want, what, timeout=2.0):
+def wait_fds(sd, want, what, timeout=3.0):
     """superd's descriptor count is back to want (a connection superd is
-    taking at this very moment holds one more for a while)."""
+    taking at this very moment holds one more for a while, and a spare
+    stderr pipe is kept for a second after the last reap)."""
     deadline = time.monotonic() + timeout
     while True:
         n = sd.fd_count()

@@ -29,6 +29,8 @@ KEEP = False
 
 # The PATH every service must get (SPEC section 4).
 SERVICE_PATH = "/usr/local/bin:/usr/bin:/bin"
+# superd keeps an emptied stderr pipe this long for the next instance.
+SPARE_IDLE_S = 1.0
 
 # superd's own environment carries these so that tests can prove none of it
 # reaches a service.
@@ -588,6 +590,15 @@ class Superd:
 
     def fd_count(self):
         return len(fd_links(self.pid))
+
+    def idle_fd_count(self, timeout=5.0):
+        """superd's descriptor count once it is idle: no instance left, and
+        the spare stderr pipes it keeps for a second after a reap
+        (errlog.c) closed."""
+        wait_for(lambda: not self.children(), timeout,
+                 "superd with no children left")
+        time.sleep(SPARE_IDLE_S + 0.3)
+        return self.fd_count()
 
     def stop(self, timeout=3.0):
         """End this superd: SIGTERM (so a sanitizer build can report at

@@ -12,8 +12,8 @@ import faultkit
 from faultkit import (closed_within, linger_reset, recv_some,
                       wait_no_children)
 from harness import (Skip, check, connect, connect_unix, ipv6_available,
-                     limit, need_root, read_line, read_until_eof, service,
-                     tag, talk, wait_for)
+                     limit, need_root, python3, read_line, read_until_eof,
+                     service, tag, talk, wait_for)
 
 
 def holder(name, **settings):
@@ -82,7 +82,7 @@ def test_clients_reset_in_the_backlog_are_dropped_quietly(t):
     read_until_eof(s)
     s.close()
     wait_no_children(sd, "after the warm-up")
-    fds = sd.fd_count()
+    fds = sd.idle_fd_count()
     first = connect(port)
     t.socks.append(first)
     read_line(first)
@@ -148,7 +148,7 @@ def test_burst_of_10000_connections(t):
     port = sd.port("burst")
     check(cat_talk(port, b"warm\n") == b"warm\n", "no answer before the burst")
     wait_no_children(sd, "before the burst")
-    fds_before = sd.fd_count()
+    fds_before = sd.idle_fd_count()
     stop = threading.Event()
     peak = {"children": 0, "fds": 0}
 
@@ -402,7 +402,10 @@ def test_accept_failures_pause_without_spinning(t):
     finally:
         tr.stop()
     # ENFILE: the system is out of descriptors; the reserve sheds the
-    # client at the head of the queue, the next one is served.
+    # client at the head of the queue, the next one is served.  (Once the
+    # spare stderr pipe the last instance left is closed: superd would give
+    # that up first, see the next test.)
+    sd.idle_fd_count()
     tr = faultkit.Strace(t, sd.pid, "accept4", "error=ENFILE:when=1")
     try:
         mark = sd.mark()
@@ -418,6 +421,37 @@ def test_accept_failures_pause_without_spinning(t):
     finally:
         tr.stop()
     sd.check_alive("after accept failures")
+
+
+@limit(25)
+def test_out_of_descriptors_closes_spare_pipes_before_shedding(t):
+    sd = t.start([echo("svc"),
+                  service("u", protocol="udp", wait=True, server=python3(),
+                          args=[t.copy_helper("udp_reply.py")])])
+    port = sd.port("svc")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.socks.append(u)
+    u.settimeout(5)
+    tr = faultkit.Strace(t, sd.pid, "accept4", "error=ENFILE:when=1")
+    try:
+        # A UDP instance (no accept) leaves its emptied stderr pipe as a
+        # spare; the next accept fails with ENFILE while it is kept.
+        mark = sd.mark()
+        u.sendto(b"x", ("127.0.0.1", sd.port("u", "udp")))
+        u.recvfrom(512)
+        sd.wait_log(tag("u") + r": exit pid=", mark)
+        s = connect(port)
+        data = read_until_eof(s, timeout=5)
+        s.close()
+        check(data == b"ok\n", "the client met by ENFILE while a spare pipe "
+              "was kept got %r, not served" % data)
+        check(any("ENFILE" in c for c in tr.calls()),
+              "no accept failed with ENFILE: %s" % tr.calls())
+    finally:
+        tr.stop()
+    check(count(sd, tag("svc") + r": out of descriptors", mark) == 0,
+          "a client was shed while a spare pipe could be closed")
+    sd.check_alive("after ENFILE")
 
 
 # -- 27 ---------------------------------------------------------------------

@@ -180,7 +180,7 @@ def test_1000_sequential_connections_leave_nothing_behind(t):
     for _ in range(50):
         talk(port)
     wait_no_children(sd, "after the warm-up")
-    fds = sd.fd_count()
+    fds = sd.idle_fd_count()
     rss = faultkit.rss_kib(sd.pid)
     zombies_seen = 0
     for i in range(1000):

@@ -2,8 +2,8 @@
 
 import socket
 
-from harness import (check, python3, read_line, read_until_eof, service,
-                     tag, wait_for)
+from harness import (check, fd_links, python3, read_line, read_until_eof,
+                     service, tag, wait_for)
 
 
 def pid_and_client(sd, name):
@@ -121,13 +121,14 @@ def test_wait_instance_stderr_logged_before_its_exit_line(t):
 def test_busy_wait_service_keeps_each_instances_lines_apart(t):
     # While datagrams queue up, one stderr pipe serves instance after
     # instance (errlog.c): each one's lines, its unfinished last line too,
-    # must still be logged whole and once, and no pipe may outlive the burst.
+    # must still be logged whole and once, and no pipe may outlive the burst
+    # by more than the second a spare is kept.
     sd, port, c = start_complainer(t, "wburst")
     mark = sd.mark()
     c.sendto(b"warm", ("127.0.0.1", port))     # superd opens /dev/null once
     c.recvfrom(64)
     sd.wait_log(tag("wburst") + r": exit pid=", mark)
-    before = sd.fd_count()
+    before = sd.idle_fd_count()
     mark = sd.mark()
     count = 12
     for i in range(count):
@@ -144,3 +145,61 @@ def test_busy_wait_service_keeps_each_instances_lines_apart(t):
     want = sorted(["complaint about b%02d" % i for i in range(count)] +
                   ["unfinished b%02d" % i for i in range(count)])
     check(sorted(lines) == want, "stderr lines %r" % lines)
+
+
+# Prints the pipe its stderr is, complains there, and waits for the client.
+PIPE_TELLER = ("readlink /proc/$$/fd/2; echo \"complaint from $$\" >&2; "
+               "read line")
+
+
+def pipe_of_instance(port):
+    """Connect to the pipe teller: (its stderr pipe, the open socket)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return read_line(s).decode().strip(), s
+
+
+def finish(sd, s, mark):
+    """Let the instance on s exit; wait for superd to log its exit."""
+    s.sendall(b"bye\n")
+    read_until_eof(s)
+    s.close()
+    sd.wait_log(tag("teller") + r": exit pid=", mark)
+
+
+def test_emptied_stderr_pipe_serves_the_next_instance_then_closes(t):
+    sd = t.start([service("teller", server="/bin/sh",
+                          args=["-c", PIPE_TELLER])])
+    port = sd.port("teller")
+    mark = sd.mark()
+    finish(sd, pipe_of_instance(port)[1], mark)   # superd opens /dev/null
+    idle = sd.idle_fd_count()
+    pipes = []
+    for _ in range(4):
+        mark = sd.mark()
+        pipe, s = pipe_of_instance(port)
+        check(pipe.startswith("pipe:"), "stderr of an instance is %r" % pipe)
+        pipes.append(pipe)
+        finish(sd, s, mark)
+    check(len(set(pipes)) == 1, "one instance after the other, each got a "
+          "new stderr pipe: %s" % pipes)
+    # Two at once never share one.
+    mark = sd.mark()
+    first, s1 = pipe_of_instance(port)
+    second, s2 = pipe_of_instance(port)
+    check(first != second, "two running instances share %s" % first)
+    finish(sd, s1, mark)
+    finish(sd, s2, sd.mark())
+    wait_for(lambda: sd.log().count("complaint from") == 7, 5,
+             "each instance's stderr line logged")
+    # A second unused, the spares are closed, and the next instance gets
+    # a pipe of its own again.
+    check(sd.idle_fd_count() == idle, "superd holds %d descriptors a second "
+          "after its last instance, %d before" % (sd.fd_count(), idle))
+    held = set(fd_links(sd.pid).values())
+    check(not held & {first, second}, "spare pipes kept past a second: %s"
+          % sorted(held & {first, second}))
+    mark = sd.mark()
+    pipe, s = pipe_of_instance(port)
+    check(pipe not in (first, second), "a closed spare %s served again"
+          % pipe)
+    finish(sd, s, mark)
