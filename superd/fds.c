@@ -66,13 +66,15 @@ fd_ceiling(void)
 /*
  * Whether a descriptor superd could do without (the kept write end of an
  * instance's stderr pipe) sits low enough to keep: in the lower half of
- * what fd_has_headroom accepts, so that descriptors superd needs are
- * never short for it.
+ * the room fd_has_headroom accepts less what listeners placed high take,
+ * so that descriptors superd needs are never short for it.  Descriptors
+ * are numbered lowest free first, so a low number says the room is far
+ * from full.
  */
 int
 fd_plentiful(int fd)
 {
-	return fd < fd_ceiling() / 2;
+	return fd < (fd_ceiling() - nplaced) / 2;
 }
 
 static int
