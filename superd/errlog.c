@@ -31,9 +31,7 @@
 #define ERRLINES_PER_S	100	/* stderr lines logged per service per second */
 #define ERRREAD_TURNS	4	/* reads of 4 KiB per pipe per loop turn */
 #define NOPIPE_LOG_MS	60000	/* "goes to /dev/null" logged at most */
-#ifndef SPARES_MAX
 #define SPARES_MAX	32	/* emptied pipes kept, all services together */
-#endif
 #define SPARE_IDLE_MS	1000	/* a spare unused this long is closed */
 
 /* An emptied pipe waiting for its service's next instance. */
