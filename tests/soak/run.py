@@ -493,7 +493,9 @@ class Soak:
         deadline = time.monotonic() + timeout
         while children(self.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(0.3)
+        # superd keeps an emptied stderr pipe a second for the next
+        # instance (errlog.c): idle means those are closed too.
+        time.sleep(1.3)
 
     def run(self):
         self.setup()
