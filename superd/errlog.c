@@ -85,11 +85,10 @@ spare_close(int i)
 /*
  * Gives el the pipe of a new instance, a spare or a new one, and returns
  * the write end for the child (el keeps both ends), or -1.  Short of
- * descriptors, the
- * instance's stderr goes nowhere rather than take the last ones superd
- * needs to serve clients; that is logged at most once a minute per
- * service (near the limit, pipes that fit and pipes that do not take
- * turns, and each turn would be logged).
+ * descriptors, the instance's stderr goes nowhere rather than take the
+ * last ones superd needs to serve clients; that is logged at most once a
+ * minute per service (near the limit, pipes that fit and pipes that do
+ * not take turns, and each turn would be logged).
  */
 int
 errlog_open(struct errlog *el, struct service *sv)
