@@ -1386,6 +1386,13 @@ def foreign_line(cells):
                                              max(vals)))
 
 
+def commands_lines(ctx, table):
+    """The report's list of the commands a table's servers ran."""
+    return (["Commands:", ""] +
+            ["- %s: %s" % (n, cmd)
+             for n, cmd in ctx.commands.get(table, {}).items()] + [""])
+
+
 def report(ctx, started, elapsed, load_before, load_after):
     L = []
     a = L.append
@@ -1497,11 +1504,7 @@ def report(ctx, started, elapsed, load_before, load_after):
             "%s %s / %s" % (n, fmt(v["pss"]), fmt(v["private"]))
             for n, v in ex.get("mem_kb", {}).items() if v))
         a("")
-        a("Commands:")
-        a("")
-        for n, cmd in ctx.commands.get("exec", {}).items():
-            a("- %s: %s" % (n, cmd))
-        a("")
+        L.extend(commands_lines(ctx, "exec"))
 
     ud = ctx.results.get("udp")
     if ud:
@@ -1536,11 +1539,7 @@ def report(ctx, started, elapsed, load_before, load_after):
         a("")
         a(foreign_line(ud["cells"].values()))
         a("")
-        a("Commands:")
-        a("")
-        for n, cmd in ctx.commands.get("udp", {}).items():
-            a("- %s: %s" % (n, cmd))
-        a("")
+        L.extend(commands_lines(ctx, "udp"))
 
     bi = ctx.results.get("builtins")
     if bi:
@@ -1619,11 +1618,7 @@ def report(ctx, started, elapsed, load_before, load_after):
                 fmt(ms(b.get("p99_us")), 1), probe,
                 fmt(b.get("foreign_pct"))))
         a("")
-        a("Commands:")
-        a("")
-        for n, cmd in ctx.commands.get("burst", {}).items():
-            a("- %s: %s" % (n, cmd))
-        a("")
+        L.extend(commands_lines(ctx, "burst"))
 
     sc = ctx.results.get("scale")
     if sc:
