@@ -215,6 +215,11 @@ inetd_line(struct inetd_file *ifl, char *line)
 		break;
 	case INETD_NONE:
 		break;
+	case INETD_SKIP:
+		/* Never fatal: a package's line must not stop superd. */
+		warn_add(ifl->if_ld->ld_conf, "%s:%d: %s, line skipped",
+		    ifl->if_at.w_file, ifl->if_at.w_line, err);
+		break;
 	default:
 		problem(ifl->if_ld, &ifl->if_at, "%s", err);
 		break;

@@ -7,6 +7,11 @@
  * Pure: no name is looked up here.  config_inetd.c turns an entry into a
  * service with superd's defaults, resolves it and checks it like any
  * other.  The line is taken apart in place; the entry points into it.
+ *
+ * A line that is well formed but asks for what superd does not serve (Sun
+ * RPC, a raw or seqpacket socket, a protocol other than TCP and UDP) is
+ * INETD_SKIP, not an error: packages add such lines through update-inetd,
+ * and one of them must not stop superd from starting or reloading.
  */
 #include <sys/socket.h>
 
@@ -67,6 +72,10 @@ parse_service(char *s, struct inetd_ent *ie)
 	ie->ie_name = s;
 }
 
+/*
+ * 0, -1 for a malformed pair (a stream socket over UDP), or INETD_SKIP
+ * for a socket type or protocol superd does not serve.
+ */
 static int
 parse_proto(const char *socktype, const char *proto, struct inetd_ent *ie,
     char *err, size_t errlen)
@@ -83,18 +92,23 @@ parse_proto(const char *socktype, const char *proto, struct inetd_ent *ie,
 	};
 	size_t	 i;
 
+	if (strncmp(proto, "rpc/", 4) == 0) {
+		snprintf(err, errlen, "Sun RPC (protocol %s) is not served",
+		    proto);
+		return INETD_SKIP;
+	}
 	if (strcmp(socktype, "stream") != 0 && strcmp(socktype, "dgram") != 0) {
-		snprintf(err, errlen, "socket type \"%s\": want stream or dgram",
-		    socktype);
-		return -1;
+		snprintf(err, errlen, "socket type \"%s\" is not served (only "
+		    "stream and dgram)", socktype);
+		return INETD_SKIP;
 	}
 	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
 		if (strcmp(protos[i].pr_name, proto) == 0)
 			break;
 	if (i == sizeof(protos) / sizeof(protos[0])) {
-		snprintf(err, errlen, "protocol \"%s\": want tcp, udp, tcp4, "
-		    "udp4, tcp6 or udp6", proto);
-		return -1;
+		snprintf(err, errlen, "protocol \"%s\" is not served (only tcp, "
+		    "udp, tcp4, udp4, tcp6 and udp6)", proto);
+		return INETD_SKIP;
 	}
 	ie->ie_proto = protos[i].pr_proto;
 	ie->ie_family = protos[i].pr_family;
@@ -160,7 +174,7 @@ inetd_parse_line(char *line, struct inetd_ent *ie, char *err, size_t errlen)
 {
 	char	*f[INETD_FIELDS_MAX];
 	size_t	 len;
-	int	 n, i;
+	int	 n, i, rc;
 
 	memset(ie, 0, sizeof(*ie));
 	len = strcspn(line, "\r\n");
@@ -187,15 +201,20 @@ inetd_parse_line(char *line, struct inetd_ent *ie, char *err, size_t errlen)
 		snprintf(err, errlen, "no service name");
 		return -1;
 	}
-	if (parse_proto(f[1], f[2], ie, err, errlen) == -1 ||
-	    parse_wait(f[3], ie, err, errlen) == -1 ||
-	    parse_user(f[4], ie, err, errlen) == -1)
+	/* A line superd does not serve must still be a well-formed line. */
+	if (parse_wait(f[3], ie, err, errlen) == -1 ||
+	    parse_user(f[4], ie, err, errlen) == -1 ||
+	    (rc = parse_proto(f[1], f[2], ie, err, errlen)) == -1)
 		return -1;
+	if (rc == INETD_SKIP)
+		return INETD_SKIP;
 	if (strcmp(f[5], "internal") != 0)
 		ie->ie_program = f[5];
 	ie->ie_argc = ie->ie_program != NULL ? n - 6 : 0;
-	if ((ie->ie_argv = calloc(ie->ie_argc + 1, sizeof(char *))) == NULL)
-		fatal("inetd: calloc");
+	if ((ie->ie_argv = calloc(ie->ie_argc + 1, sizeof(char *))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < ie->ie_argc; i++)
 		ie->ie_argv[i] = f[6 + i];
 	return INETD_ENTRY;

@@ -171,6 +171,7 @@ struct inetd_ent {
 #define INETD_NONE	0	/* blank or comment */
 #define INETD_ENTRY	1
 #define INETD_ADDR	2	/* "host:" alone: ie_addr for the lines after */
+#define INETD_SKIP	3	/* well formed, not served (Sun RPC ...): err */
 int		 inetd_parse_line(char *, struct inetd_ent *, char *, size_t);
 void		 inetd_ent_clear(struct inetd_ent *);
 

@@ -1198,7 +1198,21 @@ START_TEST(test_inetd_parse_line)
 	ck_assert_str_eq(err, "empty user or group");
 	inetd_ent_clear(&ie);
 	snprintf(line, sizeof(line), "echo stream rpc/tcp nowait root internal");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_SKIP);
+	ck_assert_str_eq(err, "Sun RPC (protocol rpc/tcp) is not served");
+	inetd_ent_clear(&ie);
+	/* Not served, but still held to the form of a line. */
+	snprintf(line, sizeof(line), "rstatd/1-5 dgram rpc/udp often root "
+	    "/usr/sbin/rpc.rstatd");
 	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"often\": want wait or nowait");
+	inetd_ent_clear(&ie);
+	snprintf(line, sizeof(line), "x seqpacket tcp nowait root internal");
+	ck_assert_int_eq(inetd_parse_line(line, &ie, err, sizeof(err)),
+	    INETD_SKIP);
+	ck_assert_str_eq(err, "socket type \"seqpacket\" is not served (only "
+	    "stream and dgram)");
 	inetd_ent_clear(&ie);
 }
 END_TEST
@@ -1409,7 +1423,6 @@ START_TEST(test_inetd_errors)
 	static const char *const want[] = {
 		"data/inetd.conf:1: 2 fields, want at least 6: service "
 		    "socket-type protocol wait/nowait user program ...",
-		"data/inetd.conf:2: socket type \"raw\": want stream or dgram",
 		"data/inetd.conf:3: socket type stream does not go with "
 		    "protocol udp",
 		"data/inetd.conf:4: \"sometimes\": want wait or nowait",
@@ -1422,8 +1435,6 @@ START_TEST(test_inetd_errors)
 		"data/inetd.conf:7: server \"bin/cat\" is not an absolute path",
 		"data/inetd.conf:8: service \"no-such-service-superd\" is not "
 		    "a tcp service in /etc/services",
-		"data/inetd.conf:9: protocol \"sctp\": want tcp, udp, tcp4, "
-		    "udp4, tcp6 or udp6",
 		"data/inetd.conf:10: unknown user \"no-such-user-superd\"",
 		"data/inetd.conf:11: name \"bad!name\": want 1 to 64 of "
 		    "A-Z a-z 0-9 . _ -",
@@ -1445,6 +1456,39 @@ START_TEST(test_inetd_errors)
 	    "chargen\tstream\ttcp\tnowait\t@U@\tinternal\n"
 	    "chargen\tstream\ttcp6\tnowait\t@U@\tinternal\n");
 	expect_errors("data/good-inetd.conf", want);
+}
+END_TEST
+
+/*
+ * Lines that packages add through update-inetd and superd does not serve
+ * (Sun RPC, other socket types and protocols) are warnings naming their
+ * line, skipped: the rest of the file is served.
+ */
+START_TEST(test_inetd_unserved_lines_skipped)
+{
+	struct conf	*cf;
+
+	write_inetd("rstatd/1-5\tdgram\trpc/udp\twait\t@U@\t/usr/sbin/tcpd\t"
+	    "/usr/sbin/rpc.rstatd\n"
+	    "daytime\tdgram\tudp\twait\t@U@\tinternal\n"
+	    "rusersd/2-3\tdgram\trpc/udp\twait\t@U@\t/usr/sbin/tcpd\t"
+	    "/usr/sbin/rpc.rusersd\n"
+	    "x\traw\ttcp\tnowait\t@U@\tinternal\n"
+	    "echo\tstream\tsctp\tnowait\t@U@\tinternal\n");
+	cf = load_ok("data/good-inetd.conf");
+	ck_assert_ptr_nonnull(svc(cf, "daytime", PROTO_UDP));
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, 4);
+	ck_assert_str_eq(cf->cf_warnings.ce_msg[0], "data/inetd.conf:1: Sun "
+	    "RPC (protocol rpc/udp) is not served, line skipped");
+	ck_assert_str_eq(cf->cf_warnings.ce_msg[1], "data/inetd.conf:3: Sun "
+	    "RPC (protocol rpc/udp) is not served, line skipped");
+	ck_assert_str_eq(cf->cf_warnings.ce_msg[2], "data/inetd.conf:4: "
+	    "socket type \"raw\" is not served (only stream and dgram), line "
+	    "skipped");
+	ck_assert_str_eq(cf->cf_warnings.ce_msg[3], "data/inetd.conf:5: "
+	    "protocol \"sctp\" is not served (only tcp, udp, tcp4, udp4, tcp6 "
+	    "and udp6), line skipped");
+	config_free(cf);
 }
 END_TEST
 
@@ -1526,6 +1570,7 @@ config_suite(void)
 	tcase_add_test(tc, test_inetd_missing);
 	tcase_add_test(tc, test_inetd_disabled_and_gone);
 	tcase_add_test(tc, test_inetd_errors);
+	tcase_add_test(tc, test_inetd_unserved_lines_skipped);
 	tcase_add_test(tc, test_inetd_root_mode);
 	suite_add_tcase(s, tc);
 

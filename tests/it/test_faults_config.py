@@ -464,3 +464,52 @@ def test_no_enabled_service_ready_idle_and_exit_0(t):
           "1 s" % used)
     sd.signal(signal.SIGTERM)
     check(sd.wait_exit() == 0, "superd did not exit 0 on SIGTERM")
+
+
+# -- inetd.conf lines superd cannot serve (Sun RPC, other socket types) ------
+
+def inetd_user():
+    import pwd
+    return "nobody" if harness.is_root() else pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_inetd_conf_lines_not_served_are_skipped_never_fatal(t):
+    """What update-inetd adds for rstatd, rusersd or rwalld: `rpc/udp`
+    lines.  -t warns with FILE:LINE and says ok; superd starts and serves
+    the rest; a reload bringing another such line applies the rest too."""
+    user = inetd_user()
+    p1, p2 = free_port(), free_port()
+    rpc = ("rstatd/1-5\tdgram\trpc/udp\twait\t%s\t/usr/sbin/tcpd\t"
+           "/usr/sbin/rpc.rstatd\n" % user)
+    served = "%d\tstream\ttcp\tnowait\t%s\t/bin/echo\techo\tfrom-inetd\n"
+    inetd = t.write("inetd.conf", rpc + served % (p1, user))
+    conf = t.conf([echo("main")], {"address": "127.0.0.1",
+                                   "inetd_conf": inetd})
+    rc, out, err = t.run_superd(["-t", "-f", conf])
+    check(rc == 0 and ": ok, 2 services" in out,
+          "-t exited %d, stdout %r, stderr %r" % (rc, out, err))
+    check(re.search(r"warning: .*inetd\.conf:1: Sun RPC .*rpc/udp.*skipped",
+                    err), "-t gave no warning naming inetd.conf:1: %r" % err)
+    sd = t.start(conf=conf, wait=[("main", "tcp"), (str(p1), "tcp")])
+    sd.wait_log(r"inetd\.conf:1: Sun RPC .*skipped")
+    check(talk(p1) == b"from-inetd\n", "the served inetd.conf line")
+    # The next package adds its line, and a new service comes with it.
+    t.write("inetd.conf", rpc + served % (p1, user) +
+            "rusersd/2-3\tdgram\trpc/udp\twait\t%s\t/usr/sbin/tcpd\t"
+            "/usr/sbin/rpc.rusersd\n" % user +
+            "x\tseqpacket\ttcp\tnowait\t%s\tinternal\n" % user +
+            served % (p2, user))
+    mark = sd.mark()
+    sd.reload()
+    check(not sd.find_log(r"reload of .* failed", mark),
+          "the reload was refused: %s" % sd.log()[mark:])
+    sd.wait_log(r"inetd\.conf:3: Sun RPC .*skipped", mark)
+    sd.wait_log(r"inetd\.conf:4: socket type \"seqpacket\" .*skipped", mark)
+    check(talk(p2) == b"from-inetd\n", "the line added with the reload")
+    check(talk(p1) == b"from-inetd\n", "the line kept")
+    # A malformed line stays an error: the running set is kept.
+    t.write("inetd.conf", rpc + "broken-line stream\n")
+    mark = sd.mark()
+    sd.signal(signal.SIGHUP)
+    sd.wait_log(r"inetd\.conf:2: .*fields", mark)
+    check(talk(p2) == b"from-inetd\n", "a broken reload kept the services")
