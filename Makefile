@@ -78,8 +78,13 @@ superd/superd: $(BUILD)/obj/main.o $(BUILD)/libsuperd.a
 $(BUILD)/asan/superd: $(BUILD)/asan/main.o $(BUILD)/libsuperd-asan.a
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS)
 
+# superd's own calls of the allocators go through tests/check_config_oom.c,
+# which fails the one it is told to; libconfig's and libc's do not.
+OOM_WRAP = -Wl,--wrap=calloc,--wrap=realloc,--wrap=reallocarray \
+	   -Wl,--wrap=strdup,--wrap=strndup,--wrap=vasprintf,--wrap=asprintf
 $(BUILD)/check_superd: $(TEST_OBJS) $(BUILD)/libsuperd.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CONFIG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(OOM_WRAP) -o $@ $^ $(CHECK_LIBS) \
+		$(CONFIG_LIBS)
 
 # The development configuration names in-tree programs by absolute path.
 run: deps

@@ -73,8 +73,23 @@ static void	 serr(struct loader *, const config_setting_t *, const char *,
 static struct where where_of(struct loader *, const config_setting_t *);
 
 /* ---------------------------------------------------------------------
- * Small helpers.
+ * Allocation.  A load that runs out of memory fails like a bad file: the
+ * allocators jump back to config_load(), which lets go of what the load
+ * holds and returns NULL, so a reload under memory pressure keeps the
+ * running configuration instead of ending superd.  The loader tracks what
+ * would otherwise be lost (the service being built, an open file, an
+ * address lookup); a temporary string of the moment may be lost with it.
  */
+
+static struct loader	*oom_loader;	/* the load running, if any */
+
+void
+config_oom(void)
+{
+	if (oom_loader == NULL)
+		fatalx("config: out of memory");
+	longjmp(oom_loader->ld_oom, 1);
+}
 
 void *
 xcalloc(size_t n, size_t size)
@@ -82,7 +97,7 @@ xcalloc(size_t n, size_t size)
 	void	*p;
 
 	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
-		fatal("config: calloc");
+		config_oom();
 	return p;
 }
 
@@ -90,9 +105,9 @@ void *
 xreallocarray(void *p, size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size)
-		fatalx("config: array too large");
+		config_oom();
 	if ((p = realloc(p, n * size == 0 ? 1 : n * size)) == NULL)
-		fatal("config: realloc");
+		config_oom();
 	return p;
 }
 
@@ -102,7 +117,7 @@ xstrdup(const char *s)
 	char	*p;
 
 	if ((p = strdup(s)) == NULL)
-		fatal("config: strdup");
+		config_oom();
 	return p;
 }
 
@@ -112,7 +127,7 @@ xstrndup(const char *s, size_t n)
 	char	*p;
 
 	if ((p = strndup(s, n)) == NULL)
-		fatal("config: strndup");
+		config_oom();
 	return p;
 }
 
@@ -122,7 +137,7 @@ xvasprintf(const char *fmt, va_list ap)
 	char	*s;
 
 	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("config: vasprintf");
+		config_oom();
 	return s;
 }
 
@@ -137,6 +152,10 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+/* ---------------------------------------------------------------------
+ * Small helpers.
+ */
 
 static void
 strv_free(char **v)
@@ -184,11 +203,12 @@ problem(struct loader *ld, const struct where *w, const char *fmt, ...)
 	pr = &ld->ld_probs[ld->ld_nprobs];
 	pr->pr_seq = w->w_seq;
 	pr->pr_line = w->w_line;
-	pr->pr_order = ld->ld_nprobs++;
+	pr->pr_order = ld->ld_nprobs;
 	if (w->w_line > 0)
 		pr->pr_msg = xasprintf("%s:%d: %s", w->w_file, w->w_line, msg);
 	else
 		pr->pr_msg = xasprintf("%s: %s", w->w_file, msg);
+	ld->ld_nprobs++;	/* only once it is whole */
 	free(msg);
 }
 
@@ -243,11 +263,14 @@ static void
 problems_flush(struct loader *ld, struct conf_errors *errs)
 {
 	struct problem	**bymsg, *first;
+	char		**grown;
 	size_t		  i, n = ld->ld_nprobs, kept = 0;
 
-	if (n > 1) {
+	if (n > 1 && errs != NULL) {
 		qsort(ld->ld_probs, n, sizeof(*ld->ld_probs), problem_cmp);
-		bymsg = xcalloc(n, sizeof(*bymsg));
+		/* Without room to sort them, duplicates stay. */
+		if ((bymsg = calloc(n, sizeof(*bymsg))) == NULL)
+			goto hand_over;
 		for (i = 0; i < n; i++)
 			bymsg[i] = &ld->ld_probs[i];
 		qsort(bymsg, n, sizeof(*bymsg), problem_msg_cmp);
@@ -261,11 +284,14 @@ problems_flush(struct loader *ld, struct conf_errors *errs)
 		}
 		free(bymsg);
 	}
+hand_over:
 	for (i = 0; i < n; i++)
 		kept += ld->ld_probs[i].pr_msg != NULL;
-	if (errs != NULL && kept > 0)
-		errs->ce_msg = xreallocarray(errs->ce_msg,
-		    errs->ce_count + kept, sizeof(*errs->ce_msg));
+	if (errs != NULL && kept > 0 && (grown = reallocarray(errs->ce_msg,
+	    errs->ce_count + kept, sizeof(*errs->ce_msg))) == NULL)
+		errs = NULL;	/* no room: the load fails all the same */
+	else if (errs != NULL && kept > 0)
+		errs->ce_msg = grown;
 	for (i = 0; i < n; i++) {
 		if (errs == NULL)
 			free(ld->ld_probs[i].pr_msg);
@@ -334,16 +360,19 @@ cfile_load(struct loader *ld, const char *path, int seq)
 
 	if ((text = read_text(ld, path, seq)) == NULL)
 		return NULL;
+	ld->ld_text = text;
+	/* Each step leaves what it made where load_abandon() finds it. */
+	lc->lc_files = xreallocarray(lc->lc_files, lc->lc_nfiles + 1,
+	    sizeof(*lc->lc_files));
 	cf = xcalloc(1, sizeof(*cf));
+	config_init(&cf->cf_cfg);
+	lc->lc_files[lc->lc_nfiles++] = cf;
 	cf->cf_path = xstrdup(path);
 	cf->cf_dir = dir_of(path);
 	cf->cf_seq = seq;
-	config_init(&cf->cf_cfg);
-	lc->lc_files = xreallocarray(lc->lc_files, lc->lc_nfiles + 1,
-	    sizeof(*lc->lc_files));
-	lc->lc_files[lc->lc_nfiles++] = cf;
 
 	if (prescan(ld, path, cf->cf_dir, seq, text) == -1) {
+		ld->ld_text = NULL;
 		free(text);
 		return NULL;
 	}
@@ -356,9 +385,11 @@ cfile_load(struct loader *ld, const char *path, int seq)
 		w.w_line = config_error_line(&cf->cf_cfg);
 		problem(ld, &w, "%s", config_error_text(&cf->cf_cfg));
 		free(ef);
+		ld->ld_text = NULL;
 		free(text);
 		return NULL;
 	}
+	ld->ld_text = NULL;
 	free(text);
 	return cf;
 }
@@ -991,11 +1022,13 @@ static int
 key_chdir(struct build *b, const config_setting_t *s)
 {
 	const char	*v;
+	char		*dir;
 
 	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
 		return -1;
+	dir = xstrdup(v);	/* first: on no memory the old one stays */
 	free(b->b_sc->sc_chdir);
-	b->b_sc->sc_chdir = xstrdup(v);
+	b->b_sc->sc_chdir = dir;
 	return 0;
 }
 
@@ -1110,12 +1143,13 @@ key_index(const char *name)
  * Services.
  */
 
+/* The loader holds it from the start (config_oom). */
 static struct svc_conf *
-svc_new(void)
+svc_new(struct loader *ld)
 {
 	struct svc_conf	*sc;
 
-	sc = xcalloc(1, sizeof(*sc));
+	sc = ld->ld_wip = xcalloc(1, sizeof(*sc));
 	sc->sc_proto = PROTO_TCP;
 	sc->sc_socket_mode = 0666;
 	sc->sc_socket_uid = (uid_t)-1;
@@ -1133,16 +1167,18 @@ build_init(struct build *b, struct loader *ld, const struct where *at)
 {
 	memset(b, 0, sizeof(*b));
 	b->b_ld = ld;
-	b->b_sc = svc_new();
+	b->b_sc = svc_new(ld);
 	b->b_at = *at;
 	b->b_family = AF_UNSPEC;
 }
 
+/* Once b_sc is in the conf (conf_add) or freed: the loader lets go. */
 void
 build_clear(struct build *b)
 {
 	free(b->b_addrs);
 	free(b->b_args);
+	b->b_ld->ld_wip = NULL;
 }
 
 /*
@@ -1268,8 +1304,8 @@ defaults_check(struct loader *ld, const config_setting_t *g)
 		finish_identity(&b);
 	if (b.b_sc->sc_proto != PROTO_UNIX && b.b_addrs != NULL)
 		finish_addresses(&b);
-	build_clear(&b);
 	svc_conf_free(b.b_sc);
+	build_clear(&b);
 }
 
 /* ---------------------------------------------------------------------
@@ -1294,12 +1330,15 @@ static const struct {
 static int
 global_string(struct loader *ld, const config_setting_t *s, char **dst)
 {
+	char	*copy;
+
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		serr(ld, s, "\"%s\" must be a string", config_setting_name(s));
 		return -1;
 	}
+	copy = xstrdup(config_setting_get_string(s));
 	free(*dst);
-	*dst = xstrdup(config_setting_get_string(s));
+	*dst = copy;
 	return 0;
 }
 
@@ -1434,53 +1473,125 @@ include_load(struct loader *ld)
  * The interface.
  */
 
-struct conf *
-config_load(const char *path, struct conf_errors *errs)
+/* What the load holds besides the conf; the problems are handed over. */
+static void
+loader_end(struct loader *ld, struct conf_errors *errs)
 {
-	struct loader	 ld;
-	struct lcfg	 lc;
+	struct lcfg	*lc = ld->ld_lc;
+	size_t		 i;
+
+	problems_flush(ld, errs);
+	for (i = 0; i < lc->lc_nfiles; i++)
+		cfile_free(lc->lc_files[i]);
+	free(lc->lc_files);
+	for (i = 0; i < ld->ld_nstrs; i++)
+		free(ld->ld_strs[i]);
+	free(ld->ld_strs);
+	free(ld->ld_named);
+}
+
+/* The service being built, unless it is already the conf's. */
+static void
+loader_drop_wip(struct loader *ld)
+{
+	struct conf	*cf = ld->ld_conf;
+	size_t		 i;
+
+	if (ld->ld_wip == NULL || cf == NULL)
+		return;
+	for (i = 0; i < cf->cf_nsvcs; i++)
+		if (cf->cf_svcs[i] == ld->ld_wip)
+			return;
+	svc_conf_free(ld->ld_wip);
+	ld->ld_wip = NULL;
+}
+
+/*
+ * Out of memory part way: everything is let go, and the one problem
+ * reported is that, if even its message can be made.
+ */
+static void
+load_abandon(struct loader *ld, const char *path, struct conf_errors *errs)
+{
+	char	*msg, **grown;
+
+	if (ld->ld_fd != -1)
+		close(ld->ld_fd);
+	if (ld->ld_ai != NULL)
+		freeaddrinfo(ld->ld_ai);
+	free(ld->ld_text);
+	loader_drop_wip(ld);
+	loader_end(ld, NULL);
+	config_free(ld->ld_conf);
+	errno = ENOMEM;
+	if (errs == NULL || asprintf(&msg, "%s: out of memory", path) == -1)
+		return;
+	if ((grown = reallocarray(errs->ce_msg, errs->ce_count + 1,
+	    sizeof(*grown))) == NULL) {
+		free(msg);
+		return;
+	}
+	errs->ce_msg = grown;
+	errs->ce_msg[errs->ce_count++] = msg;
+	errno = ENOMEM;
+}
+
+static void
+load_all(struct loader *ld, const char *path)
+{
 	struct conf	*cf;
 	struct cfile	*main_cf;
-	size_t		 i;
-	int		 bad;
 
-	memset(&ld, 0, sizeof(ld));
-	memset(&lc, 0, sizeof(lc));
-	ld.ld_lc = &lc;
-	ld.ld_root = geteuid() == 0;
-	ld.ld_inet6 = have_inet6();
-	cf = ld.ld_conf = xcalloc(1, sizeof(*cf));
+	cf = ld->ld_conf = xcalloc(1, sizeof(*cf));
 	cf->cf_file = xstrdup(path);
 	cf->cf_pidfile = xstrdup("/run/superd.pid");
 	cf->cf_ports = xstrdup("/run/superd.ports");
 	cf->cf_facility = LOG_DAEMON;
 	cf->cf_include = xstrdup("");
 	cf->cf_inetd_conf = xstrdup("");
+	if ((main_cf = cfile_load(ld, path, 0)) == NULL)
+		return;
+	top_load(ld, main_cf, 1);
+	if (cf->cf_include[0] != '\0' && ld->ld_lc->lc_include_at != NULL)
+		include_load(ld);
+	ld->ld_nmain = cf->cf_nsvcs;
+	if (cf->cf_inetd_conf[0] != '\0' && ld->ld_lc->lc_inetd_at != NULL)
+		inetd_load(ld);
+	check_services(ld);
+}
+
+/*
+ * The loader lives outside the stack frame that calls setjmp(), so its
+ * contents are sure after a longjmp(); superd loads one file at a time.
+ */
+struct conf *
+config_load(const char *path, struct conf_errors *errs)
+{
+	static struct loader	 ld;
+	static struct lcfg	 lc;
+	struct conf		*cf;
+
+	memset(&ld, 0, sizeof(ld));
+	memset(&lc, 0, sizeof(lc));
+	ld.ld_lc = &lc;
+	ld.ld_root = geteuid() == 0;
+	ld.ld_inet6 = have_inet6();
 	ld.ld_inetd_seq = 1;
-
-	if ((main_cf = cfile_load(&ld, path, 0)) != NULL) {
-		top_load(&ld, main_cf, 1);
-		if (cf->cf_include[0] != '\0' && lc.lc_include_at != NULL)
-			include_load(&ld);
-		ld.ld_nmain = cf->cf_nsvcs;
-		if (cf->cf_inetd_conf[0] != '\0' && lc.lc_inetd_at != NULL)
-			inetd_load(&ld);
-		check_services(&ld);
-	}
-
-	bad = ld.ld_nprobs > 0;
-	problems_flush(&ld, errs);
-	for (i = 0; i < lc.lc_nfiles; i++)
-		cfile_free(lc.lc_files[i]);
-	free(lc.lc_files);
-	for (i = 0; i < ld.ld_nstrs; i++)
-		free(ld.ld_strs[i]);
-	free(ld.ld_strs);
-	free(ld.ld_named);
-	if (bad) {
-		config_free(cf);
+	ld.ld_fd = -1;
+	if (setjmp(ld.ld_oom) != 0) {
+		oom_loader = NULL;
+		load_abandon(&ld, path, errs);
 		return NULL;
 	}
+	oom_loader = &ld;
+	load_all(&ld, path);
+	oom_loader = NULL;
+	cf = ld.ld_conf;
+	if (ld.ld_nprobs > 0) {
+		config_free(cf);
+		cf = NULL;
+	}
+	loader_end(&ld, errs);
 	return cf;
 }
 

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,6 +78,7 @@ read_text(struct loader *ld, const char *path, int seq)
 		problem(ld, &w, "%s", strerror(errno));
 		return NULL;
 	}
+	ld->ld_fd = fd;		/* closed by load_abandon() on no memory */
 	if (fstat(fd, &st) == -1) {
 		problem(ld, &w, "%s", strerror(errno));
 		goto fail;
@@ -129,11 +131,13 @@ read_text(struct loader *ld, const char *path, int seq)
 		problem(ld, &w, "contains a NUL byte");
 		goto fail;
 	}
+	ld->ld_fd = -1;
 	close(fd);
 	buf[len] = '\0';
 	return buf;
 fail:
 	free(buf);
+	ld->ld_fd = -1;
 	close(fd);
 	return NULL;
 }
@@ -355,9 +359,19 @@ has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+static void
+names_free(char **names, size_t n)
+{
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+}
+
 /*
  * The paths of every regular *.conf of dir, in strcmp order; the caller
- * frees them.  Returns -1 with errno set when dir cannot be read.
+ * frees them.  Returns -1 with errno set when dir cannot be read, or
+ * ENOMEM: nothing here may leave the directory open, so no allocation
+ * jumps out of the load (config.c).
  */
 int
 include_list(const char *dir, char ***namesp, size_t *np)
@@ -365,7 +379,7 @@ include_list(const char *dir, char ***namesp, size_t *np)
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*dp;
-	char		**names = NULL, *path;
+	char		**names = NULL, **grown, *path;
 	size_t		 n = 0;
 
 	if ((dp = opendir(dir)) == NULL)
@@ -373,12 +387,19 @@ include_list(const char *dir, char ***namesp, size_t *np)
 	while ((de = readdir(dp)) != NULL) {
 		if (!has_suffix(de->d_name, ".conf"))
 			continue;
-		path = join(dir, de->d_name);
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			names = xreallocarray(names, n + 1, sizeof(*names));
-			names[n++] = path;
-		} else
+		if (asprintf(&path, "%s/%s", dir, de->d_name) == -1)
+			goto nomem;
+		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
 			free(path);
+			continue;
+		}
+		if ((grown = reallocarray(names, n + 1, sizeof(*names))) ==
+		    NULL) {
+			free(path);
+			goto nomem;
+		}
+		names = grown;
+		names[n++] = path;
 	}
 	closedir(dp);
 	if (n > 1)
@@ -386,4 +407,9 @@ include_list(const char *dir, char ***namesp, size_t *np)
 	*namesp = names;
 	*np = n;
 	return 0;
+nomem:
+	names_free(names, n);
+	closedir(dp);
+	errno = ENOMEM;
+	return -1;
 }

@@ -100,11 +100,14 @@ warn_add(struct conf *cf, const char *fmt, ...)
 	struct conf_errors	*w = &cf->cf_warnings;
 	va_list			 ap;
 
+	char			*msg;
+
 	w->ce_msg = xreallocarray(w->ce_msg, w->ce_count + 1,
 	    sizeof(*w->ce_msg));
 	va_start(ap, fmt);
-	w->ce_msg[w->ce_count++] = xvasprintf(fmt, ap);
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	w->ce_msg[w->ce_count++] = msg;
 }
 
 /* Whether an absolute program is missing (errno says how). */

@@ -13,6 +13,7 @@
 #ifndef CONFIG_INT_H
 #define CONFIG_INT_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 
 #define CONFIG_KEYS_MAX		48	/* room for the per-service keys */
@@ -24,6 +25,7 @@ struct where {
 	int		 w_line;	/* 0: the file as a whole */
 };
 
+struct addrinfo;
 struct problem;		/* config.c */
 struct lcfg;		/* config.c: the libconfig side of a load */
 
@@ -40,6 +42,13 @@ struct loader {
 	int			 ld_root;
 	int			 ld_inet6;
 	int			 ld_inetd_seq;
+	/* Out of memory: the allocators jump here (config.c), and what
+	 * the load holds at that moment is let go. */
+	jmp_buf			 ld_oom;
+	struct svc_conf		*ld_wip;	/* the service being built */
+	int			 ld_fd;		/* a file being read, or -1 */
+	char			*ld_text;	/* a file's text being parsed */
+	struct addrinfo		*ld_ai;		/* a lookup being used */
 };
 
 /* One service being built: the svc_conf and what needs all of it. */
@@ -76,6 +85,7 @@ struct build {
 };
 
 /* config.c */
+void		 config_oom(void) __attribute__((noreturn));
 void		*xcalloc(size_t, size_t);
 void		*xreallocarray(void *, size_t, size_t);
 char		*xstrdup(const char *);

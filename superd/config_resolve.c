@@ -321,6 +321,7 @@ bind_host(struct build *b, const char *host, int port)
 		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return;
 	}
+	b->b_ld->ld_ai = res;	/* freed by load_abandon() on no memory */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
 		    (ai->ai_family == AF_INET6 && !b->b_ld->ld_inet6) ||
@@ -335,6 +336,7 @@ bind_host(struct build *b, const char *host, int port)
 		add_bind(b->b_sc, (struct sockaddr *)&ss, ai->ai_addrlen, 0);
 		found = 1;
 	}
+	b->b_ld->ld_ai = NULL;
 	freeaddrinfo(res);
 	if (!found)
 		problem(b->b_ld, &b->b_addr_at, "address \"%s\": no IPv4 or "

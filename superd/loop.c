@@ -309,8 +309,14 @@ reload(void)
 	if (nc == NULL) {
 		for (i = 0; i < errs.ce_count; i++)
 			log_warnx("reload: %s", errs.ce_msg[i]);
-		log_warnx("reload of %s failed: %zu errors, keeping the running "
-		    "configuration", cur->cf_file, errs.ce_count);
+		/* Out of memory, with no room left even for the message. */
+		if (errs.ce_count == 0)
+			log_warnx("reload of %s failed: %s, keeping the running "
+			    "configuration", cur->cf_file, strerror(ENOMEM));
+		else
+			log_warnx("reload of %s failed: %zu errors, keeping the "
+			    "running configuration", cur->cf_file,
+			    errs.ce_count);
 		config_errors_clear(&errs);
 		notify("READY=1\nSTATUS=reload rejected: configuration errors");
 		return;

@@ -123,6 +123,8 @@ load_or_report(const char *path)
 	conf = config_load(path, &errs);
 	for (i = 0; i < errs.ce_count; i++)
 		fprintf(stderr, "%s\n", errs.ce_msg[i]);
+	if (conf == NULL && errs.ce_count == 0)	/* no room for a message */
+		fprintf(stderr, "superd: %s: %s\n", path, strerror(ENOMEM));
 	config_errors_clear(&errs);
 	return conf;
 }

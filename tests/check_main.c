@@ -12,6 +12,7 @@ main(void)
 	int	 failed;
 
 	sr = srunner_create(config_suite());
+	srunner_add_suite(sr, config_oom_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, env_suite());
 	srunner_add_suite(sr, fds_suite());

@@ -10,6 +10,7 @@
 
 Suite	*addr_suite(void);
 Suite	*config_suite(void);
+Suite	*config_oom_suite(void);
 Suite	*env_suite(void);
 Suite	*fds_suite(void);
 Suite	*proxy_suite(void);

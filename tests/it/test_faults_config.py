@@ -13,7 +13,7 @@ import harness
 from faultkit import Notify, idle_cpu
 from harness import (Skip, check, connect, limit, need_root, pid_alive,
                      read_line, read_until_eof, render, service, service_line,
-                     tag, talk)
+                     tag, talk, wait_for)
 
 
 def echo(name, word="ok", **kw):
@@ -513,3 +513,50 @@ def test_inetd_conf_lines_not_served_are_skipped_never_fatal(t):
     sd.signal(signal.SIGHUP)
     sd.wait_log(r"inetd\.conf:2: .*fields", mark)
     check(talk(p2) == b"from-inetd\n", "a broken reload kept the services")
+
+
+# -- a reload that runs out of memory -----------------------------------------
+
+def failalloc_library(t):
+    """tests/it/failalloc.c built for this test, or Skip saying why."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise Skip("no C compiler to build the allocation-failing library")
+    ldd = subprocess.run(["ldd", harness.SUPERD], capture_output=True,
+                         text=True)
+    if "libasan" in ldd.stdout:
+        raise Skip("AddressSanitizer's allocator must come first: no "
+                   "LD_PRELOAD library can stand in front of it")
+    lib = t.path("failalloc.so")
+    r = subprocess.run([cc, "-shared", "-fPIC", "-o", lib,
+                        os.path.join(harness.HERE, "failalloc.c"), "-ldl"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise Skip("could not build failalloc.so: %s" % r.stderr[-300:])
+    return lib
+
+
+def test_reload_out_of_memory_keeps_running_configuration(t):
+    """While the trigger file exists, every allocation superd's own code
+    makes fails: a reload then fails like a bad file, logged, and the
+    running services go on; once memory is back the reload applies."""
+    lib = failalloc_library(t)
+    trigger = t.path("no-memory")
+    sd = t.start([echo("kept", "kept")],
+                 env={"LD_PRELOAD": lib, "FAILALLOC_WHEN": trigger})
+    port = sd.port("kept")
+    sd.rewrite([echo("kept", "kept"), echo("added", "added")])
+    with open(trigger, "w"):
+        pass
+    mark = sd.mark()
+    sd.signal(signal.SIGHUP)
+    sd.wait_log(r"reload of .* failed: .*(memory|errors), keeping the "
+                r"running configuration", mark)
+    os.unlink(trigger)
+    check(sd.alive(), "superd exited on a reload without memory")
+    check(talk(port) == b"kept\n", "the running service after the reload")
+    check("added" not in sd.ports_text(), "the failed reload added a service")
+    sd.reload()
+    wait_for(lambda: "added" in sd.ports_text(), 5,
+             "the service added by the next reload")
+    check(talk(sd.port("added")) == b"added\n", "the added service")
