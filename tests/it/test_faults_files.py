@@ -1,0 +1,137 @@
+"""Files superd (and greeting) create, write or read where another user
+may have a hand: UNIX socket nodes, the pid file, the ports file, the
+include directory and inetd.conf's directory, greeting's state file
+(tests/FAULTS.md cases 49, 50, 61 and 62)."""
+
+import glob
+import os
+import pwd
+import re
+import signal
+import stat
+import subprocess
+import time
+
+import faultkit
+from harness import (HERE, Fail, Skip, check, connect_unix, is_root, limit,
+                     need_root, python3, read_until_eof, service, tag, talk)
+from test_faults_config import check_rejected
+
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+
+def echo(name, word="ok", **kw):
+    return service(name, server="/bin/echo", args=[word], **kw)
+
+
+def secret_file(t, name):
+    """A file of superd's own user, mode 0600, that nothing may touch."""
+    return t.write(name, "secret\n", 0o600)
+
+
+def check_untouched(path, what):
+    st = os.lstat(path)
+    check(stat.S_ISREG(st.st_mode), "%s: %s is no longer a regular file"
+          % (what, path))
+    check(stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == os.geteuid(),
+          "%s: %s became mode %04o, uid %d" % (what, path,
+                                               stat.S_IMODE(st.st_mode),
+                                               st.st_uid))
+    with open(path) as f:
+        text = f.read()
+    check(text == "secret\n", "%s: %s was written: %r" % (what, path,
+                                                          text[:200]))
+
+
+def umask_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        m = re.search(r"^Umask:\s+([0-7]+)", f.read(), re.M)
+    check(m, "no Umask line for process %d" % pid)
+    return int(m.group(1), 8)
+
+
+def mode_owner(path):
+    st = os.lstat(path)
+    return stat.S_IMODE(st.st_mode), st.st_uid
+
+
+def lock_holder(path, preexec=None):
+    """A process that holds an exclusive flock on path, opened read-only
+    (all it takes); it has the lock when this returns.  Kill it when done."""
+    holder = subprocess.Popen(
+        [python3(), "-c",
+         "import fcntl, os, sys, time\n"
+         "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+         "print('locked', flush=True)\n"
+         "time.sleep(60)\n", path],
+        stdout=subprocess.PIPE, preexec_fn=preexec)
+    if holder.stdout.readline() != b"locked\n":
+        holder.kill()
+        holder.wait()
+        raise Fail("the holder could not lock %s" % path)
+    return holder
+
+
+# -- 49: UNIX socket mode and owner ------------------------------------------
+
+def test_unix_socket_mode_and_owner_set_on_the_fresh_socket(t):
+    need_root("give a socket to nobody")
+    uid, _ = faultkit.nobody_ids()
+    one, two = t.path("one.sock"), t.path("two.sock")
+    # superd's own umask 077 must neither leak into the sockets' modes nor
+    # be lost to the umask it binds with.
+    sd = faultkit.start_hooked(
+        t, [echo("one", protocol="unix", path=one, socket_mode="0640",
+                 socket_owner="nobody"),
+            echo("two", protocol="unix", path=two)],
+        popen={"umask": 0o077})
+    check(mode_owner(one) == (0o640, uid), "one.sock is mode %04o uid %d, "
+          "not 0640 nobody" % mode_owner(one))
+    check(mode_owner(two) == (0o666, 0), "two.sock is mode %04o uid %d, "
+          "not the default 0666 root" % mode_owner(two))
+    check(umask_of(sd.pid) == 0o077, "superd's umask is %04o after binding, "
+          "not the 077 it started with" % umask_of(sd.pid))
+    s = connect_unix(one)
+    check(read_until_eof(s) == b"ok\n", "one.sock does not serve")
+    s.close()
+
+
+def test_unix_socket_replaced_by_a_link_is_left_alone_on_reload(t):
+    need_root("give a socket to nobody")
+    uid, _ = faultkit.nobody_ids()
+    path, kept = t.path("svc.sock"), t.path("kept.sock")
+    target = secret_file(t, "target")
+
+    def conf(mode):
+        return [echo("svc", protocol="unix", path=path, socket_mode=mode,
+                     socket_owner="nobody"),
+                echo("kept", protocol="unix", path=kept, socket_mode=mode)]
+
+    sd = t.start(conf("0666"))
+    check(mode_owner(path) == (0o666, uid), "svc.sock is mode %04o uid %d, "
+          "not 0666 nobody" % mode_owner(path))
+    # Whoever can write the directory swaps the socket for a link to a
+    # file of root's; the next reload wants to change the mode.
+    os.unlink(path)
+    os.symlink(target, path)
+    sd.rewrite(conf("0660"))
+    mark = sd.mark()
+    sd.reload()
+    check_untouched(target, "after the reload")
+    sd.wait_log(tag("svc") + r": %s is no longer the socket superd bound"
+                % re.escape(path), mark)
+    check(os.path.islink(path), "the link planted at the socket's path is "
+          "gone")
+    # The socket that is still superd's takes the new mode.
+    check(mode_owner(kept) == (0o660, 0), "kept.sock is mode %04o uid %d "
+          "after the reload, not 0660 root" % mode_owner(kept))
+    s = connect_unix(kept)
+    check(read_until_eof(s) == b"ok\n", "kept.sock does not serve")
+    s.close()
+    sd.signal(signal.SIGTERM)
+    check(sd.wait_exit() == 0, "superd did not exit 0 on SIGTERM")
+    check(os.path.islink(path), "stopping removed the link planted at the "
+          "socket's path")
+    check(not os.path.exists(kept), "stopping left kept.sock")
+    check_untouched(target, "after the stop")
