@@ -135,3 +135,90 @@ def test_unix_socket_replaced_by_a_link_is_left_alone_on_reload(t):
           "socket's path")
     check(not os.path.exists(kept), "stopping left kept.sock")
     check_untouched(target, "after the stop")
+
+
+# -- 50: pid file and ports file ---------------------------------------------
+
+def run_pidfile(t, pidfile, timeout=4):
+    """superd -d with this pid file: must exit at once."""
+    conf = t.conf([echo("p")], name="p.conf")
+    return t.run_superd(["-d", "-f", conf, "-p", pidfile,
+                         "-P", t.path("p.ports")], timeout=timeout)
+
+
+def test_pidfile_through_a_symbolic_link_refused(t):
+    target = secret_file(t, "target")
+    pidfile = t.path("superd.pid")
+    os.symlink(target, pidfile)
+    rc, _, err = run_pidfile(t, pidfile)
+    check(rc == 3, "a pid file that is a link: exit %d, not 3 (stderr %r)"
+          % (rc, err[-300:]))
+    check(re.search(r"^superd: %s: is a symbolic link" % re.escape(pidfile),
+                    err, re.M), "no message naming the link: %r"
+          % err[-300:])
+    check_untouched(target, "the link's target")
+
+
+def test_pidfile_of_another_user_refused(t):
+    need_root("give the pid file to nobody")
+    uid, gid = faultkit.nobody_ids()
+    pidfile = t.write("superd.pid", "1\n", 0o644)
+    os.chown(pidfile, uid, gid)
+    rc, _, err = run_pidfile(t, pidfile)
+    check(rc == 3, "a pid file of nobody's: exit %d, not 3 (stderr %r)"
+          % (rc, err[-300:]))
+    check(re.search(r"^superd: %s: owned by uid %d, not by superd's uid 0"
+                    % (re.escape(pidfile), uid), err, re.M),
+          "no message naming the owner: %r" % err[-300:])
+    with open(pidfile) as f:
+        check(f.read() == "1\n", "the pid file was written")
+    nfifo = t.path("fifo.pid")
+    os.mkfifo(nfifo, 0o644)
+    rc, _, err = run_pidfile(t, nfifo)
+    check(rc == 3 and "not a regular file" in err,
+          "a FIFO as pid file: exit %d, %r" % (rc, err[-300:]))
+
+
+def test_pidfile_locked_by_another_user_names_the_holder(t):
+    need_root("lock the pid file as nobody")
+    uid, gid = faultkit.nobody_ids()
+    pidfile = t.write("superd.pid", "", 0o644)
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+
+    holder = lock_holder(pidfile, as_nobody)
+    try:
+        rc, _, err = run_pidfile(t, pidfile)
+    finally:
+        holder.kill()
+        holder.wait()
+    check(rc == 3, "a pid file locked by nobody: exit %d, not 3 (stderr %r)"
+          % (rc, err[-300:]))
+    check(re.search(r"^superd: %s: locked by pid %d \(uid %d, "
+                    % (re.escape(pidfile), holder.pid, uid), err, re.M),
+          "the message does not name the holder, pid %d uid %d: %r"
+          % (holder.pid, uid, err[-300:]))
+
+
+def test_ports_file_temporary_name_cannot_be_planted(t):
+    ports = t.path("superd.ports")
+    sd = faultkit.start_hooked(t, [echo("a")], ports=ports,
+                               popen={"umask": 0o077})
+    # The name the ports file's temporary file had: PATH.PID.tmp.
+    planted = "%s.%d.tmp" % (ports, sd.pid)
+    target = secret_file(t, "target")
+    os.symlink(target, planted)
+    sd.reload()
+    check_untouched(target, "the planted link's target")
+    check(os.path.islink(planted), "the planted link is gone")
+    check([e.name for e in sd.ports()] == ["a"], "the ports file lists %s"
+          % sd.ports())
+    st = os.lstat(ports)
+    check(stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o644,
+          "the ports file is mode %o, not a regular file of mode 0644 "
+          "(superd runs with umask 077)" % st.st_mode)
+    left = sorted(set(glob.glob(ports + ".*")) - {planted})
+    check(not left, "temporary files left: %s" % left)
