@@ -99,10 +99,14 @@ void		 conf_add(struct loader *, struct build *);
 /* config_file.c */
 char		*dir_of(const char *);
 char		*join(const char *, const char *);
+const char	*dir_unsafe(const struct loader *, const char *, char *,
+		    size_t);
 char		*read_text(struct loader *, const char *, int);
+char		*read_text_flags(struct loader *, const char *, int, int);
 int		 prescan(struct loader *, const char *, const char *, int,
 		    const char *);
-int		 include_list(const char *, char ***, size_t *);
+int		 include_list(struct loader *, const char *, char ***, size_t *,
+		    char *, size_t);
 
 /* config_resolve.c */
 int		 have_inet6(void);
@@ -114,6 +118,8 @@ void		 build_finish(struct build *);
 
 /* config_inetd.c */
 void		 inetd_load(struct loader *);
+void		 warn_add(struct conf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* config_check.c */
 void		 check_services(struct loader *);

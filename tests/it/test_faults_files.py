@@ -222,3 +222,81 @@ def test_ports_file_temporary_name_cannot_be_planted(t):
           "(superd runs with umask 077)" % st.st_mode)
     left = sorted(set(glob.glob(ports + ".*")) - {planted})
     check(not left, "temporary files left: %s" % left)
+
+
+# -- 61: directories ---------------------------------------------------------
+
+def test_include_directory_writable_by_others_rejected(t):
+    need_root("apply the ownership and mode rules superd applies as root")
+    inc = t.path("inc.d")
+    os.mkdir(inc)
+    t.write("inc.d/10-a.conf", "services : ( %s );\n"
+            % "{ name = \"a\"; address = \"127.0.0.1\"; port = 0; "
+              "server = \"/bin/echo\"; }")
+    conf = t.conf([echo("main")], {"include": inc})
+    for mode, why in ((0o777, "mode 0777 is writable by group or others"),
+                      (0o775, "mode 0775 is writable by group or others")):
+        os.chmod(inc, mode)
+        check_rejected(t, conf, [r"^%s:1: include \"%s\": directory %s"
+                                 % (re.escape(conf), re.escape(inc), why)],
+                       "include directory %04o" % mode)
+    os.chmod(inc, 0o755)
+    uid, _ = faultkit.nobody_ids()
+    os.chown(inc, uid, 0)
+    check_rejected(t, conf, [r"^%s:1: include \"%s\": directory owned by "
+                             r"uid %d, not by root"
+                             % (re.escape(conf), re.escape(inc), uid)],
+                   "include directory of nobody's")
+    os.chown(inc, 0, 0)
+    rc, out, err = t.run_superd(["-t", "-f", conf])
+    check(rc == 0 and "ok, 2 services" in out,
+          "a root-only include directory: exit %d, %r" % (rc, err[-300:]))
+
+
+def test_include_directory_entries_never_followed(t):
+    inc = t.path("inc.d")
+    os.mkdir(inc, 0o755)
+    t.write("inc.d/10-a.conf", "services : ( %s );\n"
+            % "{ name = \"a\"; address = \"127.0.0.1\"; port = 0; "
+              "server = \"/bin/echo\"; args = [ \"a\" ]; }")
+    conf = t.conf([echo("main")], {"include": inc})
+    broken = t.write("broken.conf", "services : ( { name = ; } );\n")
+    link = t.path("inc.d", "20-link.conf")
+    os.symlink(broken, link)
+    os.mkdir(t.path("inc.d", "30-dir.conf"))
+    rc, out, err = t.run_superd(["-t", "-f", conf])
+    check(rc == 0 and "ok, 2 services" in out, "a link in the include "
+          "directory: exit %d, stdout %r, stderr %r" % (rc, out, err[-300:]))
+    check(re.search(r"^superd: warning: %s: a symbolic link, not followed "
+                    r"\(skipped\)" % re.escape(link), err, re.M),
+          "no warning about the link: %r" % err[-300:])
+    check(re.search(r"^superd: warning: %s: not a regular file \(skipped\)"
+                    % re.escape(t.path("inc.d", "30-dir.conf")), err, re.M),
+          "no warning about the directory entry: %r" % err[-300:])
+    os.unlink(link)
+    sd = t.start(conf=conf, wait=[("main", "tcp"), ("a", "tcp")])
+    # A link planted later must not break a reload either.
+    os.symlink(broken, link)
+    mark = sd.mark()
+    sd.reload()
+    sd.wait_log(re.escape(link) + r": a symbolic link, not followed", mark)
+    check(talk(sd.port("a")) == b"a\n", "the included service stopped "
+          "serving after the reload")
+
+
+def test_inetd_conf_directory_writable_by_group_rejected(t):
+    need_root("apply the ownership and mode rules superd applies as root")
+    d = t.path("etc")
+    os.mkdir(d)
+    inetd = t.write("etc/inetd.conf", "")
+    conf = t.conf([echo("main")], {"inetd_conf": inetd})
+    os.chmod(d, 0o775)
+    check_rejected(t, conf, [r"^%s:1: inetd_conf \"%s\": directory %s: mode "
+                             r"0775 is writable by group or others"
+                             % (re.escape(conf), re.escape(inetd),
+                                re.escape(d))],
+                   "inetd.conf's directory 0775")
+    os.chmod(d, 0o755)
+    rc, out, err = t.run_superd(["-t", "-f", conf])
+    check(rc == 0, "a root-only inetd.conf directory: exit %d, %r"
+          % (rc, err[-300:]))
