@@ -300,3 +300,87 @@ def test_inetd_conf_directory_writable_by_group_rejected(t):
     rc, out, err = t.run_superd(["-t", "-f", conf])
     check(rc == 0, "a root-only inetd.conf directory: exit %d, %r"
           % (rc, err[-300:]))
+
+
+# -- 62: greeting's state file -----------------------------------------------
+
+def greeting(t):
+    src = os.path.join(TOP, "services", "greeting")
+    if not os.access(src, os.X_OK):
+        raise Skip("services/greeting is not built (make services)")
+    dst = t.path("greeting")
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        g.write(f.read())
+    os.chmod(dst, 0o755)
+    return dst
+
+
+def service_dir(t):
+    """A directory the service's user (nobody as root) may write."""
+    if is_root():
+        return faultkit.nobody_dir(t, "state")
+    d = t.path("state")
+    os.mkdir(d, 0o755)
+    return d
+
+
+def service_uid():
+    return pwd.getpwnam("nobody").pw_uid if is_root() else os.geteuid()
+
+
+def test_greeting_state_file_created_private(t):
+    state = os.path.join(service_dir(t), "greeting.count")
+    sd = t.start([service("greeting", server=greeting(t),
+                          args=["-s", state])])
+    answer = talk(sd.port("greeting"), b"Alice\n")
+    check(answer == b"Hello Alice, you are visitor number 1 to this "
+          b"server\n", "greeting answered %r" % answer)
+    check(mode_owner(state) == (0o600, service_uid()), "the state file "
+          "greeting created is mode %04o uid %d, not 0600 of the service's "
+          "user" % mode_owner(state))
+
+
+def test_greeting_state_file_open_to_others_made_private(t):
+    state = os.path.join(service_dir(t), "greeting.count")
+    with open(state, "w") as f:
+        f.write("41\n")
+    os.chmod(state, 0o644)
+    if is_root():
+        os.chown(state, service_uid(), -1)
+    sd = t.start([service("greeting", server=greeting(t),
+                          args=["-s", state])])
+    answer = talk(sd.port("greeting"), b"Bob\n")
+    check(answer == b"Hello Bob, you are visitor number 42 to this "
+          b"server\n", "greeting answered %r" % answer)
+    check(mode_owner(state) == (0o600, service_uid()), "a state file of the "
+          "service's user open to others stayed mode %04o uid %d"
+          % mode_owner(state))
+    sd.wait_log(r"was mode 0644, open to other users; now 0600")
+
+
+@limit(30)
+def test_greeting_lock_wait_is_short(t):
+    prog = greeting(t)
+    state = t.write("greeting.count", "7\n", 0o600)
+    holder = lock_holder(state)
+    try:
+        start = time.monotonic()
+        try:
+            p = subprocess.run([prog, "-s", state], input=b"Carol\n",
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=12)
+        except subprocess.TimeoutExpired:
+            raise Fail("greeting waited for the lock more than 12 s")
+        took = time.monotonic() - start
+    finally:
+        holder.kill()
+        holder.wait()
+    check(p.returncode == 1 and p.stdout == b"",
+          "greeting with its state file locked: exit %d, answered %r"
+          % (p.returncode, p.stdout))
+    check(b"still locked after 5 seconds" in p.stderr,
+          "greeting did not say it gave up on the lock: %r" % p.stderr)
+    check(4.5 <= took < 10, "greeting gave up after %.1f s, not about 5"
+          % took)
+    with open(state) as f:
+        check(f.read() == "7\n", "the state file changed")
