@@ -328,13 +328,22 @@ def service_uid():
     return pwd.getpwnam("nobody").pw_uid if is_root() else os.geteuid()
 
 
-def test_greeting_state_file_created_private(t):
-    state = os.path.join(service_dir(t), "greeting.count")
+def visit(t, state, name, number):
+    """One visit to greeting served by superd with this state file; the
+    superd is returned."""
     sd = t.start([service("greeting", server=greeting(t),
                           args=["-s", state])])
-    answer = talk(sd.port("greeting"), b"Alice\n")
-    check(answer == b"Hello Alice, you are visitor number 1 to this "
-          b"server\n", "greeting answered %r" % answer)
+    answer = talk(sd.port("greeting"), name.encode() + b"\n")
+    want = "Hello %s, you are visitor number %d to this server\n" % (name,
+                                                                    number)
+    check(answer == want.encode(), "greeting answered %r, not %r"
+          % (answer, want))
+    return sd
+
+
+def test_greeting_state_file_created_private(t):
+    state = os.path.join(service_dir(t), "greeting.count")
+    visit(t, state, "Alice", 1)
     check(mode_owner(state) == (0o600, service_uid()), "the state file "
           "greeting created is mode %04o uid %d, not 0600 of the service's "
           "user" % mode_owner(state))
@@ -347,11 +356,7 @@ def test_greeting_state_file_open_to_others_made_private(t):
     os.chmod(state, 0o644)
     if is_root():
         os.chown(state, service_uid(), -1)
-    sd = t.start([service("greeting", server=greeting(t),
-                          args=["-s", state])])
-    answer = talk(sd.port("greeting"), b"Bob\n")
-    check(answer == b"Hello Bob, you are visitor number 42 to this "
-          b"server\n", "greeting answered %r" % answer)
+    sd = visit(t, state, "Bob", 42)
     check(mode_owner(state) == (0o600, service_uid()), "a state file of the "
           "service's user open to others stayed mode %04o uid %d"
           % mode_owner(state))
