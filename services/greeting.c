@@ -5,7 +5,9 @@
  * This file owns the state file: the last number given, in decimal,
  * updated in place under flock(2) so that concurrent instances hand out
  * every number exactly once and the directory that holds the file need
- * not be writable by the service's user.  Reading and checking the name
+ * not be writable by the service's user.  The file is the service user's
+ * alone (0600): anyone who can open it can hold its lock and keep every
+ * visitor waiting.  Reading and checking the name
  * and the number's text form live in greeting_util.c.
  */
 #include <sys/file.h>
@@ -28,12 +30,13 @@
 
 #define STATE_FILE	"/var/lib/superd/greeting.count"
 #define NAME_WAIT	5	/* default seconds a visitor has to send a name */
-#define LOCK_WAIT	30	/* seconds to wait for the state file's lock */
+#define LOCK_WAIT	5	/* seconds to wait for the state file's lock */
 #define OPEN_TRIES	3	/* open/create races lost before giving up */
 
 static void	 usage(void) __attribute__((noreturn));
 static void	 on_alarm(int);
 static int	 state_open(const char *);
+static void	 state_private(int, const struct stat *, const char *);
 static int	 state_lock(int, const char *);
 static ssize_t	 state_read(int, char *, size_t);
 static int	 state_write(int, const char *, size_t);
@@ -66,7 +69,7 @@ state_open(const char *path)
 			return -1;
 		}
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOCTTY, 0644);
+		    O_NOCTTY, 0600);
 		if (fd == -1 && errno != EEXIST) {
 			warn("cannot create %s", path);
 			return -1;
@@ -85,10 +88,37 @@ state_open(const char *path)
 		warnx("%s: not a regular file", path);
 		goto fail;
 	}
+	state_private(fd, &sb, path);
 	return fd;
 fail:
 	close(fd);
 	return -1;
+}
+
+/*
+ * A state file that others may open lets them hold its lock: make one of
+ * ours private (as an older greeting created it 0644), and say so about
+ * one of someone else's.  Counting goes on either way: refusing would
+ * turn a visitor who may wait into one who is never greeted.
+ */
+static void
+state_private(int fd, const struct stat *sb, const char *path)
+{
+	mode_t	 mode = sb->st_mode & 07777;
+
+	if ((mode & 077) == 0)
+		return;
+	if (sb->st_uid != geteuid()) {
+		warnx("%s: mode %04o lets other users open it and hold its "
+		    "lock; make it 0600, owned by uid %ld", path,
+		    (unsigned)mode, (long)geteuid());
+		return;
+	}
+	if (fchmod(fd, mode & ~(mode_t)077) == -1)
+		warn("%s: fchmod", path);
+	else
+		warnx("%s: was mode %04o, open to other users; now %04o", path,
+		    (unsigned)mode, (unsigned)(mode & ~(mode_t)077));
 }
 
 /* Only there to interrupt flock(2): the default action would kill us. */
@@ -100,7 +130,9 @@ on_alarm(int sig)
 
 /*
  * Take the exclusive lock, waiting at most LOCK_WAIT seconds: a holder
- * that never lets go must not pile up instances that wait forever.  The
+ * that never lets go must not pile up instances that wait long.  A
+ * greeting holds the lock for one read, one write and one fdatasync(2),
+ * far less than that.  The
  * timer repeats every second so that a signal delivered before flock(2)
  * started waiting cannot be lost.
  */

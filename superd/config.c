@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <netdb.h>
@@ -347,18 +348,18 @@ where_of(struct loader *ld, const config_setting_t *s)
  */
 
 /*
- * Read, check and parse one file.  Returns NULL when it cannot be used;
- * the problems are reported.
+ * Read, check and parse one file (oflags as read_text_flags takes them).
+ * Returns NULL when it cannot be used; the problems are reported.
  */
 static struct cfile *
-cfile_load(struct loader *ld, const char *path, int seq)
+cfile_load(struct loader *ld, const char *path, int seq, int oflags)
 {
 	struct lcfg	*lc = ld->ld_lc;
 	struct cfile	*cf;
 	struct where	 w;
 	char		*text, *ef;
 
-	if ((text = read_text(ld, path, seq)) == NULL)
+	if ((text = read_text_flags(ld, path, seq, oflags)) == NULL)
 		return NULL;
 	ld->ld_text = text;
 	/* Each step leaves what it made where load_abandon() finds it. */
@@ -1446,27 +1447,50 @@ top_load(struct loader *ld, struct cfile *cf, int main_file)
 		services_load(ld, svcs);
 }
 
-/* Every regular *.conf of the include directory, in strcmp order. */
+/*
+ * Every regular *.conf of the include directory, in strcmp order, none
+ * through a symbolic link.
+ */
 static void
 include_load(struct loader *ld)
 {
 	const char	*dir = ld->ld_conf->cf_include;
 	struct cfile	*cf;
-	char		**names;
+	char		**names, why[128];
 	size_t		 n, i;
 
-	if (include_list(dir, &names, &n) == -1) {
+	if (include_list(ld, dir, &names, &n, why, sizeof(why)) == -1) {
 		serr(ld, ld->ld_lc->lc_include_at, "include \"%s\": %s", dir,
-		    strerror(errno));
+		    why);
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if ((cf = cfile_load(ld, names[i], (int)i + 1)) != NULL)
+		if ((cf = cfile_load(ld, names[i], (int)i + 1,
+		    O_NOFOLLOW)) != NULL)
 			top_load(ld, cf, 0);
 		free(names[i]);
 	}
 	free(names);
 	ld->ld_inetd_seq = (int)n + 1;
+}
+
+/*
+ * As root, inetd.conf's directory is held to the rule of the file itself:
+ * whoever could write it could put another inetd.conf in its place.  An
+ * unsafe directory is an error, like an unsafe inetd.conf.
+ */
+static int
+inetd_dir_safe(struct loader *ld)
+{
+	const char	*path = ld->ld_conf->cf_inetd_conf, *unsafe;
+	char		*dir, why[64];
+
+	dir = dir_of(path);
+	if ((unsafe = dir_unsafe(ld, dir, why, sizeof(why))) != NULL)
+		serr(ld, ld->ld_lc->lc_inetd_at, "inetd_conf \"%s\": directory "
+		    "%s: %s", path, dir, unsafe);
+	free(dir);
+	return unsafe == NULL;
 }
 
 /* ---------------------------------------------------------------------
@@ -1517,6 +1541,8 @@ load_abandon(struct loader *ld, const char *path, struct conf_errors *errs)
 
 	if (ld->ld_fd != -1)
 		close(ld->ld_fd);
+	if (ld->ld_dir != NULL)
+		closedir(ld->ld_dir);
 	if (ld->ld_ai != NULL)
 		freeaddrinfo(ld->ld_ai);
 	free(ld->ld_text);
@@ -1549,13 +1575,14 @@ load_all(struct loader *ld, const char *path)
 	cf->cf_facility = LOG_DAEMON;
 	cf->cf_include = xstrdup("");
 	cf->cf_inetd_conf = xstrdup("");
-	if ((main_cf = cfile_load(ld, path, 0)) == NULL)
+	if ((main_cf = cfile_load(ld, path, 0, 0)) == NULL)
 		return;
 	top_load(ld, main_cf, 1);
 	if (cf->cf_include[0] != '\0' && ld->ld_lc->lc_include_at != NULL)
 		include_load(ld);
 	ld->ld_nmain = cf->cf_nsvcs;
-	if (cf->cf_inetd_conf[0] != '\0' && ld->ld_lc->lc_inetd_at != NULL)
+	if (cf->cf_inetd_conf[0] != '\0' && ld->ld_lc->lc_inetd_at != NULL &&
+	    inetd_dir_safe(ld))
 		inetd_load(ld);
 	check_services(ld);
 }

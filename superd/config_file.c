@@ -5,7 +5,10 @@
  * files, NUL bytes and an @include of a directory (libconfig 1.5 exits on
  * that) before libconfig parses anything.  The pre-scan follows every
  * @include as libconfig will, so each file it would read is held to the
- * same rules.  No libconfig here: config.c parses the text read.
+ * same rules.  As root, every file read and the directories that hold
+ * the include files and inetd.conf must be root's alone; an entry of the
+ * include directory is never read through a symbolic link.  No libconfig
+ * here: config.c parses the text read.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -57,16 +60,61 @@ join(const char *dir, const char *name)
  */
 
 /*
- * The whole of a file as a NUL-terminated string, after the checks that
- * protect libconfig and, as root, the ownership rules.  Reports and
- * returns NULL on any problem.
+ * As root, why a file or directory superd reads configuration from is
+ * not root's alone, or NULL: whoever else can write a file can change the
+ * services, and whoever can write a directory can add, replace or remove
+ * the files in it whatever their own modes.
  */
+static const char *
+root_unsafe(const struct loader *ld, const struct stat *st, char *buf,
+    size_t size)
+{
+	if (!ld->ld_root)
+		return NULL;
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(buf, size, "mode %04o is writable by group or others",
+		    (unsigned)(st->st_mode & 07777));
+	else if (st->st_uid != 0)
+		snprintf(buf, size, "owned by uid %u, not by root",
+		    (unsigned)st->st_uid);
+	else
+		return NULL;
+	return buf;
+}
+
+/*
+ * As root, why the directory at dir is unsafe (see root_unsafe), or NULL.
+ * A directory that cannot be looked at is left to whoever opens a file
+ * in it to report.
+ */
+const char *
+dir_unsafe(const struct loader *ld, const char *dir, char *buf, size_t size)
+{
+	struct stat	 st;
+
+	if (!ld->ld_root || stat(dir, &st) == -1)
+		return NULL;
+	return root_unsafe(ld, &st, buf, size);
+}
+
 char *
 read_text(struct loader *ld, const char *path, int seq)
 {
+	return read_text_flags(ld, path, seq, 0);
+}
+
+/*
+ * The whole of a file as a NUL-terminated string, after the checks that
+ * protect libconfig and, as root, the ownership rules.  oflags adds to
+ * open(2)'s flags (O_NOFOLLOW).  Reports and returns NULL on any problem.
+ */
+char *
+read_text_flags(struct loader *ld, const char *path, int seq, int oflags)
+{
 	struct stat	 st;
 	struct where	 w;
-	char		*buf = NULL;
+	char		*buf = NULL, why[64];
+	const char	*unsafe;
 	size_t		 len = 0, size;
 	ssize_t		 n;
 	int		 fd;
@@ -74,8 +122,10 @@ read_text(struct loader *ld, const char *path, int seq)
 	w.w_file = intern(ld, path);
 	w.w_seq = seq;
 	w.w_line = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		problem(ld, &w, "%s", strerror(errno));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | oflags);
+	if (fd == -1) {
+		problem(ld, &w, "%s", errno == ELOOP && (oflags & O_NOFOLLOW) ?
+		    "a symbolic link, not followed" : strerror(errno));
 		return NULL;
 	}
 	ld->ld_fd = fd;		/* closed by load_abandon() on no memory */
@@ -91,14 +141,8 @@ read_text(struct loader *ld, const char *path, int seq)
 		problem(ld, &w, "not a regular file");
 		goto fail;
 	}
-	if (ld->ld_root && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		problem(ld, &w, "mode %04o is writable by group or others",
-		    (unsigned)(st.st_mode & 07777));
-		goto fail;
-	}
-	if (ld->ld_root && st.st_uid != 0) {
-		problem(ld, &w, "owned by uid %u, not by root",
-		    (unsigned)st.st_uid);
+	if ((unsafe = root_unsafe(ld, &st, why, sizeof(why))) != NULL) {
+		problem(ld, &w, "%s", unsafe);
 		goto fail;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
@@ -359,57 +403,64 @@ has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static void
-names_free(char **names, size_t n)
-{
-	while (n > 0)
-		free(names[--n]);
-	free(names);
-}
-
 /*
  * The paths of every regular *.conf of dir, in strcmp order; the caller
- * frees them.  Returns -1 with errno set when dir cannot be read, or
- * ENOMEM: nothing here may leave the directory open, so no allocation
- * jumps out of the load (config.c).
+ * frees them.  As root the directory must be root's alone.  An entry that
+ * is a symbolic link or not a regular file is skipped with a warning: a
+ * link is never followed, and a stray entry must not stop superd from
+ * starting or reloading.  Returns -1 with the reason in why when the
+ * directory cannot be used.  The loader holds the open directory while
+ * the warnings are allocated, so that running out of memory cannot leave
+ * it open (config.c).
  */
 int
-include_list(const char *dir, char ***namesp, size_t *np)
+include_list(struct loader *ld, const char *dir, char ***namesp, size_t *np,
+    char *why, size_t whysize)
 {
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*dp;
-	char		**names = NULL, **grown, *path;
+	char		**names = NULL, *path, buf[64];
+	const char	*unsafe;
 	size_t		 n = 0;
+	int		 dfd;
 
-	if ((dp = opendir(dir)) == NULL)
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(dfd, &st) == -1 || (dp = fdopendir(dfd)) == NULL) {
+		snprintf(why, whysize, "%s", strerror(errno));
+		if (dfd != -1)
+			close(dfd);
 		return -1;
+	}
+	if ((unsafe = root_unsafe(ld, &st, buf, sizeof(buf))) != NULL) {
+		snprintf(why, whysize, "directory %s", unsafe);
+		closedir(dp);
+		return -1;
+	}
+	ld->ld_dir = dp;
 	while ((de = readdir(dp)) != NULL) {
 		if (!has_suffix(de->d_name, ".conf"))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) == -1)
-			goto nomem;
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-			free(path);
+		path = join(dir, de->d_name);
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			warn_add(ld->ld_conf, "%s: %s (skipped)", path,
+			    strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			warn_add(ld->ld_conf, "%s: %s (skipped)", path,
+			    S_ISLNK(st.st_mode) ? "a symbolic link, not "
+			    "followed" : "not a regular file");
+		else {
+			names = xreallocarray(names, n + 1, sizeof(*names));
+			names[n++] = path;
 			continue;
 		}
-		if ((grown = reallocarray(names, n + 1, sizeof(*names))) ==
-		    NULL) {
-			free(path);
-			goto nomem;
-		}
-		names = grown;
-		names[n++] = path;
+		free(path);
 	}
+	ld->ld_dir = NULL;
 	closedir(dp);
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	*namesp = names;
 	*np = n;
 	return 0;
-nomem:
-	names_free(names, n);
-	closedir(dp);
-	errno = ENOMEM;
-	return -1;
 }

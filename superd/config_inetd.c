@@ -94,7 +94,7 @@ inetd_skip(const struct inetd_ent *ie, const char *addr, int *skip)
 		skip[key_index("tcpmux")] = 1;
 }
 
-static void
+void
 warn_add(struct conf *cf, const char *fmt, ...)
 {
 	struct conf_errors	*w = &cf->cf_warnings;

@@ -13,6 +13,7 @@
 #ifndef CONFIG_INT_H
 #define CONFIG_INT_H
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 
@@ -47,6 +48,7 @@ struct loader {
 	jmp_buf			 ld_oom;
 	struct svc_conf		*ld_wip;	/* the service being built */
 	int			 ld_fd;		/* a file being read, or -1 */
+	DIR			*ld_dir;	/* a directory being listed */
 	char			*ld_text;	/* a file's text being parsed */
 	struct addrinfo		*ld_ai;		/* a lookup being used */
 };
@@ -109,10 +111,14 @@ void		 conf_add(struct loader *, struct build *);
 /* config_file.c */
 char		*dir_of(const char *);
 char		*join(const char *, const char *);
+const char	*dir_unsafe(const struct loader *, const char *, char *,
+		    size_t);
 char		*read_text(struct loader *, const char *, int);
+char		*read_text_flags(struct loader *, const char *, int, int);
 int		 prescan(struct loader *, const char *, const char *, int,
 		    const char *);
-int		 include_list(const char *, char ***, size_t *);
+int		 include_list(struct loader *, const char *, char ***, size_t *,
+		    char *, size_t);
 
 /* config_resolve.c */
 int		 have_inet6(void);
@@ -124,6 +130,8 @@ void		 build_finish(struct build *);
 
 /* config_inetd.c */
 void		 inetd_load(struct loader *);
+void		 warn_add(struct conf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* config_check.c */
 void		 check_services(struct loader *);

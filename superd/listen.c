@@ -3,6 +3,10 @@
  *
  * Every socket is close-on-exec, and non-blocking unless a wait service's
  * program gets it (through dup2, which clears close-on-exec on the copy).
+ * A UNIX socket's node is superd's only while it is the node it bound:
+ * its mode comes from the umask at bind(), its owner and later changes go
+ * through a descriptor of the node, never through a path that may have
+ * become a link to something else.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,6 +16,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,38 +102,150 @@ fail_close(int fd)
 	return -1;
 }
 
-/* A UNIX socket's mode and owner, as configured. */
+/*
+ * The node at a UNIX socket's path, opened without following a link and
+ * described in *st: -1 (errno ELOOP or ENOTSOCK) unless it is a socket.
+ * Whoever can write the socket's directory can put anything at the path;
+ * what superd changes afterwards goes through this descriptor, so it can
+ * only ever be this node.
+ */
 static int
-unix_perms(const struct svc_conf *sc)
+unix_node_open(const char *path, struct stat *st)
 {
-	if (chmod(sc->sc_path, sc->sc_socket_mode) == -1)
+	int	 nfd;
+
+	if ((nfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	if (sc->sc_socket_uid == (uid_t)-1 && sc->sc_socket_gid == (gid_t)-1)
+	if (fstat(nfd, st) == -1)
+		return fail_close(nfd);
+	if (!S_ISSOCK(st->st_mode)) {
+		errno = S_ISLNK(st->st_mode) ? ELOOP : ENOTSOCK;
+		return fail_close(nfd);
+	}
+	return nfd;
+}
+
+/*
+ * Gives the node the configured mode and owner where it differs.  An
+ * O_PATH descriptor takes no fchmod: its /proc/self/fd link leads to
+ * exactly this node and nowhere else.
+ */
+static int
+unix_node_perms(int nfd, const struct stat *st, const struct svc_conf *sc)
+{
+	char	 proc[32];
+	uid_t	 uid = sc->sc_socket_uid;
+	gid_t	 gid = sc->sc_socket_gid;
+
+	if ((st->st_mode & 07777) != sc->sc_socket_mode) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", nfd);
+		if (chmod(proc, sc->sc_socket_mode) == -1)
+			return -1;
+	}
+	if (uid == st->st_uid)
+		uid = (uid_t)-1;
+	if (gid == st->st_gid)
+		gid = (gid_t)-1;
+	if (uid == (uid_t)-1 && gid == (gid_t)-1)
 		return 0;
-	return chown(sc->sc_path, sc->sc_socket_uid, sc->sc_socket_gid);
+	return fchownat(nfd, "", uid, gid, AT_EMPTY_PATH);
+}
+
+/*
+ * Binds with the umask that leaves exactly the configured mode, so the
+ * socket never exists with more permission than configured and no chmod
+ * goes through the path; superd's own umask comes back at once.
+ */
+static int
+unix_bind(int fd, const struct svc_conf *sc)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, sc->sc_path, sizeof(sun.sun_path) - 1);
+	old = umask(~sc->sc_socket_mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	(void)umask(old);
+	return rc;
+}
+
+/*
+ * The socket just bound gets its owner (and any mode bits a umask cannot
+ * give), and superd remembers its node: a reload or a stop touches the
+ * path again only while it is still this node.
+ */
+static int
+unix_claim(struct listener *ls)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+	struct stat		 st;
+	int			 nfd, rc;
+
+	if ((nfd = unix_node_open(sc->sc_path, &st)) == -1)
+		return -1;
+	rc = unix_node_perms(nfd, &st, sc);
+	close(nfd);
+	ls->ls_dev = st.st_dev;
+	ls->ls_ino = st.st_ino;
+	return rc;
+}
+
+/* The node at the listener's path, when it is still the socket bound. */
+static int
+unix_node_ours(const struct listener *ls, struct stat *st)
+{
+	int	 nfd;
+
+	if ((nfd = unix_node_open(ls->ls_svc->sv_conf->sc_path, st)) == -1)
+		return -1;
+	if (st->st_dev != ls->ls_dev || st->st_ino != ls->ls_ino) {
+		close(nfd);
+		errno = ESTALE;
+		return -1;
+	}
+	return nfd;
+}
+
+/* Removes the socket's path, unless something else has taken it since. */
+static void
+unix_unlink(const struct listener *ls)
+{
+	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+	struct stat		 st;
+	int			 nfd;
+
+	if ((nfd = unix_node_ours(ls, &st)) == -1) {
+		if (errno != ENOENT)
+			log_warnx("%s: %s is no longer the socket superd "
+			    "bound; left in place", sc->sc_name, sc->sc_path);
+		return;
+	}
+	close(nfd);
+	(void)unlink(sc->sc_path);
 }
 
 static int
 open_unix(struct listener *ls)
 {
 	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
-	struct sockaddr_un	 sun;
 	int			 fd;
 
 	if (unix_clear_path(sc->sc_path) == -1)
 		return -1;
+	ls->ls_dev = 0;
+	ls->ls_ino = 0;		/* no node is superd's yet */
 	fd = socket(AF_UNIX, SOCK_STREAM | sock_flags(sc), 0);
 	if (fd == -1)
 		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strncpy(sun.sun_path, sc->sc_path, sizeof(sun.sun_path) - 1);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if (unix_bind(fd, sc) == -1)
 		return fail_close(fd);
-	if (unix_perms(sc) == -1 || listen(fd, sc->sc_backlog) == -1) {
+	if (unix_claim(ls) == -1 || listen(fd, sc->sc_backlog) == -1) {
 		int saved = errno;
 
-		unlink(sc->sc_path);
+		unix_unlink(ls);
 		errno = saved;
 		return fail_close(fd);
 	}
@@ -210,17 +327,29 @@ listener_open(struct listener *ls)
 
 /*
  * A kept socket takes the new configuration's backlog and, for a UNIX
- * socket, its mode and owner.
+ * socket, its mode and owner: only while its path still leads to the
+ * very socket superd bound, never to whatever replaced it.
  */
 void
 listener_update(struct listener *ls)
 {
 	const struct svc_conf	*sc = ls->ls_svc->sv_conf;
+	struct stat		 st;
+	int			 nfd;
 
 	if (sc->sc_proto != PROTO_UDP && listen(ls->ls_fd, sc->sc_backlog) == -1)
 		log_warn("%s: listen", sc->sc_name);
-	if (sc->sc_proto == PROTO_UNIX && unix_perms(sc) == -1)
+	if (sc->sc_proto != PROTO_UNIX)
+		return;
+	if ((nfd = unix_node_ours(ls, &st)) == -1) {
+		log_warnx("%s: %s is no longer the socket superd bound; its "
+		    "mode and owner are left as they are", sc->sc_name,
+		    sc->sc_path);
+		return;
+	}
+	if (unix_node_perms(nfd, &st, sc) == -1)
 		log_warn("%s: %s", sc->sc_name, sc->sc_path);
+	close(nfd);
 }
 
 /* Closes the listener for good (service removed, or superd stopping). */
@@ -235,7 +364,7 @@ listener_close(struct listener *ls)
 	close(ls->ls_fd);
 	ls->ls_fd = -1;
 	if (sc->sc_proto == PROTO_UNIX)
-		(void)unlink(sc->sc_path);
+		unix_unlink(ls);
 }
 
 /*

@@ -2,11 +2,13 @@
  * main.c - options, start-up order, daemonizing and the pid file.
  *
  * Start-up: check the configuration (exit 1 on any error, before anything
- * is bound), take the pid file (exit 3 when another superd holds it),
- * daemonize, open the listeners, tell systemd, run the loop.
+ * is bound), take the pid file (exit 3 when it is not a regular file of
+ * superd's own user, or when another process holds it: named from
+ * /proc/locks), daemonize, open the listeners, tell systemd, run the loop.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +132,148 @@ load_or_report(const char *path)
 }
 
 /*
+ * What /proc tells of a process: "pid N (uid U, COMMAND)".  -1 when it
+ * is gone or hidden.
+ */
+static int
+proc_describe(pid_t pid, char *buf, size_t size)
+{
+	char		 path[64], line[256], comm[64] = "";
+	FILE		*fp;
+	long		 uid = -1;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "Uid: %*d %ld", &uid) == 1)
+			break;
+	fclose(fp);
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((fp = fopen(path, "re")) != NULL) {
+		n = fread(comm, 1, sizeof(comm) - 1, fp);
+		comm[n] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		fclose(fp);
+	}
+	snprintf(buf, size, "pid %ld (uid %ld, %s)", (long)pid, uid, comm);
+	return 0;
+}
+
+/*
+ * The pid that holds a flock(2) lock on the file open at fd, from
+ * /proc/locks (the device's major:minor in hex, then the inode); 0 when
+ * none is found.  A lock taken before a fork names the process that took
+ * it, which may be gone.
+ */
+static pid_t
+lock_holder(int fd)
+{
+	struct stat		 st;
+	char			 line[256], kind[16];
+	FILE			*fp;
+	long			 pid;
+	unsigned		 maj, min;
+	unsigned long long	 ino;
+	pid_t			 found = 0;
+
+	if (fstat(fd, &st) == -1 || (fp = fopen("/proc/locks", "re")) == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; a
+		   waiter's line has "->" before FLOCK and does not scan */
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", kind, &pid,
+		    &maj, &min, &ino) == 5 && strcmp(kind, "FLOCK") == 0 &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev) &&
+		    ino == (unsigned long long)st.st_ino && pid > 0)
+			found = (pid_t)pid;
+	}
+	fclose(fp);
+	return found;
+}
+
+/* The pid a pid file holds, or 0. */
+static pid_t
+pidfile_named(int fd)
+{
+	char	 buf[32];
+	ssize_t	 n;
+	long	 pid;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld", &pid) != 1 || pid <= 0)
+		return 0;
+	return (pid_t)pid;
+}
+
+/*
+ * Why the pid file's lock could not be taken: who holds it.  A superd
+ * took its lock before it daemonized, so /proc/locks names the parent,
+ * gone since; the file then names the one that runs.
+ */
+static void
+pidfile_locked(const char *path, int fd)
+{
+	char	 who[160];
+	pid_t	 pid, named;
+
+	pid = lock_holder(fd);
+	if (pid != 0 && proc_describe(pid, who, sizeof(who)) == 0)
+		fprintf(stderr, "superd: %s: locked by %s\n", path, who);
+	else if ((named = pidfile_named(fd)) != 0 &&
+	    proc_describe(named, who, sizeof(who)) == 0)
+		fprintf(stderr, "superd: %s: locked; the file names %s\n", path,
+		    who);
+	else if (pid != 0)
+		fprintf(stderr, "superd: %s: locked (taken by pid %ld, which "
+		    "has exited)\n", path, (long)pid);
+	else
+		fprintf(stderr, "superd: %s: locked by another process\n",
+		    path);
+}
+
+/*
+ * Opens the pid file, never through a symbolic link, and only when it is
+ * a regular file of superd's own user: the directory may be one others
+ * can write, and a file they planted or own is not superd's to write.
+ */
+static int
+pidfile_open(const char *path)
+{
+	struct stat	 st;
+	int		 fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC, 0644);
+	if (fd == -1) {
+		fprintf(stderr, "superd: %s: %s\n", path, errno == ELOOP ?
+		    "is a symbolic link; superd does not follow it" :
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		fprintf(stderr, "superd: %s: %s\n", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "superd: %s: not a regular file\n", path);
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		fprintf(stderr, "superd: %s: owned by uid %u, not by superd's "
+		    "uid %u\n", path, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/*
  * Takes the pid file: an exclusive lock held for superd's life tells a
  * second superd that this one runs.  Called before daemonizing, so the
  * error reaches the command line; the lock survives the fork.
@@ -139,14 +283,14 @@ pidfile_take(const char *path)
 {
 	if (path == NULL || *path == '\0')
 		return 0;
-	pidfile_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (pidfile_fd == -1) {
-		fprintf(stderr, "superd: %s: %s\n", path, strerror(errno));
+	if ((pidfile_fd = pidfile_open(path)) == -1)
 		return -1;
-	}
 	if (flock(pidfile_fd, LOCK_EX | LOCK_NB) == -1) {
-		fprintf(stderr, "superd: %s: %s\n", path, errno == EWOULDBLOCK ?
-		    "another superd is running" : strerror(errno));
+		if (errno == EWOULDBLOCK)
+			pidfile_locked(path, pidfile_fd);
+		else
+			fprintf(stderr, "superd: %s: %s\n", path,
+			    strerror(errno));
 		close(pidfile_fd);
 		pidfile_fd = -1;
 		return -1;

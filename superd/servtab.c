@@ -451,33 +451,45 @@ write_port_lines(FILE *fp)
 	return ferror(fp) ? -1 : 0;
 }
 
-/* Replaces the ports file atomically: a reader sees the old or the new. */
+/*
+ * Replaces the ports file atomically: a reader sees the old or the new.
+ * The new one is written to a file of an unpredictable name that only
+ * this call can have created (mkostemp: O_CREAT | O_EXCL, so never
+ * through a link planted in a directory others can write), then renamed
+ * over the path, which replaces whatever the path was without following
+ * it.
+ */
 int
 servtab_write_ports(void)
 {
 	const char	*path = ports_path();
 	char		*tmp;
-	FILE		*fp;
-	int		 fd, rc;
+	FILE		*fp = NULL;
+	int		 fd, rc = -1;
 
 	if (path == NULL || *path == '\0')
 		return 0;
-	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) == -1)
+	if (asprintf(&tmp, "%s.XXXXXX", path) == -1)
 		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		free(tmp);
 		return -1;
 	}
-	rc = write_port_lines(fp);
-	if (fclose(fp) == EOF)
+	/* mkostemp creates it 0600; readers of any user may want the ports */
+	if (fchmod(fd, 0644) == 0 && (fp = fdopen(fd, "w")) != NULL)
+		rc = write_port_lines(fp);
+	if (fp == NULL)
+		close(fd);
+	else if (fclose(fp) == EOF)
 		rc = -1;
 	if (rc == 0 && rename(tmp, path) == -1)
 		rc = -1;
-	if (rc == -1)
+	if (rc == -1) {
+		int saved = errno;
+
 		(void)unlink(tmp);
+		errno = saved;
+	}
 	free(tmp);
 	return rc;
 }

@@ -202,6 +202,8 @@ struct listener {
 	int			 ls_head_valid;
 	int			 ls_head_fresh;	/* seen at the last reap, not lent */
 	char			 ls_head_peer[64]; /* its source, for the log */
+	dev_t			 ls_dev;	/* unix: the socket's node, as */
+	ino_t			 ls_ino;	/*   bound, to know it again */
 };
 
 /* The identity a service's programs get, resolved by superd (ident.c). */
