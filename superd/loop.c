@@ -157,11 +157,13 @@ from_source(const struct service *sv, const char *addr)
 }
 
 /*
- * Starts an instance for a connection admitted, which it gives up.  read:
- * superd has read the connection's first bytes itself (pending.c).
+ * Starts an instance for a connection admitted, which it gives up.
+ * first_read: superd has read the connection's first bytes itself
+ * (pending.c), so the child reads none.
  */
 static void
-start_instance(struct service *sv, int fd, const struct peer *pe, int read)
+start_instance(struct service *sv, int fd, const struct peer *pe,
+    int first_read)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	char			 from[96];
@@ -175,7 +177,7 @@ start_instance(struct service *sv, int fd, const struct peer *pe, int read)
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
 		close(fd);
-	} else if ((pid = (read ? spawn_read : spawn_instance)(sv, fd, pe,
+	} else if ((pid = (first_read ? spawn_read : spawn_instance)(sv, fd, pe,
 	    &failed, &el)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM)
 			service_pause(sv, "cannot fork");
