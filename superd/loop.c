@@ -256,14 +256,7 @@ mux_proxied(struct pending *pd)
 	struct service	*sv = pd->pd_svc;
 	struct peer	*pe = &pd->pd_peer;
 
-	if (!pd->pd_proxy.ph_local) {
-		snprintf(pe->pe_remote_ip, sizeof(pe->pe_remote_ip), "%s",
-		    pd->pd_proxy.ph_src_ip);
-		pe->pe_remote_port = pd->pd_proxy.ph_src_port;
-		snprintf(pe->pe_local_ip, sizeof(pe->pe_local_ip), "%s",
-		    pd->pd_proxy.ph_dst_ip);
-		pe->pe_local_port = pd->pd_proxy.ph_dst_port;
-	}
+	proxy_peer(&pd->pd_proxy, pe);
 	if (sv->sv_conf->sc_log_connections)
 		log_info("%s: proxied client %s:%u", sv->sv_conf->sc_name,
 		    pe->pe_remote_ip, pe->pe_remote_port);

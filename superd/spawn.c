@@ -210,14 +210,7 @@ child_prelude(struct spawn_ctx *cx)
 		    sc->sc_name, pe.pe_remote_ip, why);
 		_exit(1);
 	}
-	if (!ph.ph_local) {
-		snprintf(pe.pe_remote_ip, sizeof(pe.pe_remote_ip), "%s",
-		    ph.ph_src_ip);
-		pe.pe_remote_port = ph.ph_src_port;
-		snprintf(pe.pe_local_ip, sizeof(pe.pe_local_ip), "%s",
-		    ph.ph_dst_ip);
-		pe.pe_local_port = ph.ph_dst_port;
-	}
+	proxy_peer(&ph, &pe);
 	if (sc->sc_log_connections)
 		log_info("%s: proxied pid=%ld client %s:%u", sc->sc_name,
 		    (long)getpid(), pe.pe_remote_ip, pe.pe_remote_port);

@@ -424,6 +424,7 @@ struct proxy_hdr {
 #define PROXY_SECONDS	5	/* to send a PROXY header */
 #define PROXY_HDR_MAX	(16 + 4096) /* the longest header proxy_parse takes */
 ssize_t		 proxy_parse(const uint8_t *, size_t, struct proxy_hdr *);
+void		 proxy_peer(const struct proxy_hdr *, struct peer *);
 int		 proxy_read(int, int, struct proxy_hdr *, const char **);
 
 /*

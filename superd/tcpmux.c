@@ -99,7 +99,8 @@ tcpmux_help(int fd, const char *addr)
 		sc = svs[i]->sv_conf;
 		if (!tcpmux_reachable(sc) || !policy_acl(sc, addr))
 			continue;
-		if (len + strlen(sc->sc_name) + 2 > sizeof(buf)) {
+		/* Room for the name, CR LF and snprintf's NUL. */
+		if (len + strlen(sc->sc_name) + 3 > sizeof(buf)) {
 			if (send_now(fd, buf, len) == -1)
 				return;
 			len = 0;
