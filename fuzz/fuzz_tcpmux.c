@@ -3,10 +3,11 @@
  * a client sends (RFC 1078).
  *
  * Invariants: the result is -1, 0 or a length within the input that ends
- * at the first LF; every shorter prefix asks for more (the child reads a
- * byte at a time); the name is the line without its CR LF and surrounding
- * blanks, fits the buffer given, and holds no CR, LF or other control but
- * tab; a line that cannot fit 128 bytes is never "incomplete".
+ * at the first LF; every shorter prefix asks for more (pending.c parses
+ * what has come so far, and takes no byte past the line end); the name is
+ * the line without its CR LF and surrounding blanks, fits the buffer
+ * given, and holds no CR, LF or other control but tab; a line that cannot
+ * fit 128 bytes is never "incomplete".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "superd.h"
 #include "fuzz.h"
 
-#define LINE_MAX_	128	/* tcpmux.c's TCPMUX_LINE_MAX */
+#define LINE_MAX_	TCPMUX_LINE_MAX
 
 static void
 check_name(const char *buf, ssize_t r, const char *name, size_t size)
@@ -78,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = malloc(size == 0 ? 1 : size);
 	FUZZ_ASSERT(buf != NULL);
 	memcpy(buf, data, size);
-	/* As tcpmux_select() calls it, then with a name buffer too small. */
+	/* As pending.c calls it, then with a name buffer too small. */
 	r = parse_with(buf, size, LINE_MAX_);
 	small = parse_with(buf, size, 1 + size % 8);
 	/* A smaller buffer can only refuse a name the larger one took. */

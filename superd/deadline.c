@@ -1,8 +1,8 @@
 /*
  * deadline.c - a read that gives up at a deadline.
  *
- * For the few bytes a child reads itself before exec (PROXY header,
- * tcpmux name): a silent or slow client must not hold an instance forever.
+ * For the few bytes a child reads itself before exec (a PROXY header): a
+ * silent or slow client must not hold an instance forever.
  */
 #include <errno.h>
 #include <poll.h>

@@ -25,8 +25,8 @@
  * whether it runs; so does every program where clone(CLONE_VM) is refused
  * (a seccomp filter), not used (sys.h), or SUPERD_SPAWN_VFORK is set in
  * superd's environment (valgrind, which exits on such a clone).  Builtins
- * and children that read the client first (PROXY, tcpmux) are forked, and
- * report over a pipe.
+ * and children that read the client first (a PROXY header) are forked,
+ * and report over a pipe.
  */
 #include <sys/mman.h>
 #include <sys/syscall.h>

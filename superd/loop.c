@@ -1,12 +1,17 @@
 /*
  * loop.c - the event loop: one pselect() over the listeners that may
- * accept now, the instances' stderr pipes and superd's signals
- * (signals.c).
+ * accept now, the connections waiting for their first bytes (pending.c),
+ * the instances' stderr pipes and superd's signals (signals.c).
  *
  * A listener is left out of the set while its service is at its instance
- * limit, over its rate, paused, or (wait mode) lent to an instance: the
- * kernel's backlog holds the clients meanwhile, so no limit drops anyone.
- * Timers (bind retry, pauses, rate, timeouts) only shorten the wait.
+ * limit (its pending connections count there too), over its rate, paused,
+ * or (wait mode) lent to an instance: the kernel's backlog holds the
+ * clients meanwhile, so no limit drops anyone.  Timers (bind retry,
+ * pauses, rate, timeouts, deadlines) only shorten the wait.
+ *
+ * A tcpmux connection waits in pending.c for its name line; then the
+ * target named is judged by its own policy and started as its own
+ * instance, or the client is answered and closed.
  */
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -15,6 +20,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +28,7 @@
 
 #define ACCEPT_BATCH	16	/* connections taken per readiness */
 #define PAUSE_MS	1000	/* out of descriptors or processes */
+#define FIRST_LOG_MAX	5	/* lines a second on clients' first bytes */
 
 int64_t
 mono_ms(void)
@@ -52,22 +59,25 @@ service_at_limit(const struct service *sv)
 {
 	int	 max = sv->sv_conf->sc_instances;
 
-	return max > 0 && sv->sv_running >= (unsigned)max;
+	return max > 0 && sv->sv_running + sv->sv_pending >= (unsigned)max;
 }
 
-/* Whether the service may take a new client now; sets *next otherwise. */
-static int
-service_open_now(struct service *sv, int64_t now, int64_t *next)
+/*
+ * Why the service may not take a new client now (paused, instances,
+ * rate), setting *next to when it may; NULL when it may.
+ */
+static const char *
+service_busy(struct service *sv, int64_t now, int64_t *next)
 {
 	if (sv->sv_paused_until > now) {
 		if (*next == 0 || sv->sv_paused_until < *next)
 			*next = sv->sv_paused_until;
-		return 0;
+		return "paused";
 	}
 	sv->sv_paused_until = 0;
 	if (service_at_limit(sv))
-		return 0;
-	return policy_rate_ready(sv, now, next);
+		return "instances";
+	return policy_rate_ready(sv, now, next) ? NULL : "rate";
 }
 
 static void
@@ -78,12 +88,13 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 
 	svs = servtab_services(&n);
 	for (i = 0; i < n; i++) {
-		if (!service_open_now(svs[i], now, next))
+		if (service_busy(svs[i], now, next) != NULL)
 			continue;
 		for (j = 0; j < svs[i]->sv_nls; j++)
 			if (svs[i]->sv_ls[j]->ls_waitpid == 0)
 				fdset_add(fs, svs[i]->sv_ls[j]->ls_fd);
 	}
+	pending_watch(&fs->fs_read, &fs->fs_max, next);
 	child_watch_stderr(&fs->fs_read, &fs->fs_max, now, next);
 }
 
@@ -98,6 +109,7 @@ service_pause(struct service *sv, const char *why)
 	sv->sv_pause_logged = 1;
 }
 
+/* A client refused: counted, logged, and told on fd (-1: not here). */
 static void
 refuse(struct service *sv, int fd, const char *addr, const char *reason)
 {
@@ -107,7 +119,7 @@ refuse(struct service *sv, int fd, const char *addr, const char *reason)
 
 	sv->sv_refused++;
 	log_info("%s: refused %s (%s)", sv->sv_conf->sc_name, addr, reason);
-	if (msg != NULL && *msg != '\0') {
+	if (fd != -1 && msg != NULL && *msg != '\0') {
 		len = snprintf(line, sizeof(line), "%s\r\n", msg);
 		if (len > 0)
 			(void)send(fd, line, (size_t)len < sizeof(line) ?
@@ -124,48 +136,228 @@ log_start(const struct service *sv, pid_t pid, const char *from)
 		    (long)pid, from);
 }
 
-/* Starts an instance for an accepted connection, which it gives up. */
 static void
-serve_connection(struct service *sv, struct listener *ls, int fd)
+peer_from(const struct svc_conf *sc, const struct peer *pe, char *from,
+    size_t size)
+{
+	if (sc->sc_proto == PROTO_UNIX)
+		snprintf(from, size, "%s", pe->pe_remote_ip);
+	else
+		snprintf(from, size, "%s:%u", pe->pe_remote_ip,
+		    pe->pe_remote_port);
+}
+
+/* What per_source counts: instances serving addr, and those on their way. */
+static unsigned
+from_source(const struct service *sv, const char *addr)
+{
+	if (sv->sv_conf->sc_per_source <= 0)
+		return 0;
+	return child_count_source(sv, addr) + pending_count_source(sv, addr);
+}
+
+/*
+ * Starts an instance for a connection admitted, which it gives up.
+ * first_read: superd has read the connection's first bytes itself
+ * (pending.c), so the child reads none.
+ */
+static void
+start_instance(struct service *sv, int fd, const struct peer *pe,
+    int first_read)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
-	struct peer		 pe;
 	char			 from[96];
-	const char		*why;
 	struct errlog		 el = ERRLOG_NONE;
 	pid_t			 pid;
 	int			 failed;
 
-	if (peer_fill(&pe, fd, sc->sc_proto, &ls->ls_bound,
-	    ls->ls_boundlen) == -1) {
-		close(fd);	/* gone before we looked: nothing to serve */
-		return;
-	}
-	if (sc->sc_proto == PROTO_UNIX)
-		snprintf(from, sizeof(from), "%s", pe.pe_remote_ip);
-	else
-		snprintf(from, sizeof(from), "%s:%u", pe.pe_remote_ip,
-		    pe.pe_remote_port);
-	if (sc->sc_proto != PROTO_UNIX &&
-	    (why = policy_admit(sv, pe.pe_remote_ip, sc->sc_per_source > 0 ?
-	    child_count_source(sv, pe.pe_remote_ip) : 0, mono_ms())) != NULL) {
-		refuse(sv, fd, pe.pe_remote_ip, why);
-		close(fd);
-	} else if (sc->sc_builtin != BUILTIN_NONE &&
+	peer_from(sc, pe, from, sizeof(from));
+	if (sc->sc_builtin != BUILTIN_NONE &&
 	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
 		close(fd);
-	} else if ((pid = spawn_instance(sv, fd, &pe, &failed, &el)) == -1) {
+	} else if ((pid = (first_read ? spawn_read : spawn_instance)(sv, fd, pe,
+	    &failed, &el)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM)
 			service_pause(sv, "cannot fork");
 	} else {
 		sv->sv_pause_logged = 0;	/* the shortage, if any, is over */
 		policy_rate_take(sv);
 		log_start(sv, pid, from);
-		if (child_add(sv, NULL, pid, pe.pe_remote_ip, &el) == -1)
+		if (child_add(sv, NULL, pid, pe->pe_remote_ip, &el) == -1)
 			log_warn("%s: child table", sc->sc_name);
 	}
+}
+
+/*
+ * Whether a line on a client's first bytes may be logged now: a client
+ * controls how many there are, so only a few a second are.
+ */
+static int
+first_log_ok(void)
+{
+	static int64_t		 window;
+	static unsigned		 lines;
+	static unsigned long	 dropped;
+	int64_t			 now = mono_ms();
+
+	if (now - window >= 1000) {
+		if (dropped > 0)
+			log_warnx("%lu more lines on clients' first bytes not "
+			    "logged", dropped);
+		window = now;
+		lines = 0;
+		dropped = 0;
+	}
+	if (lines < FIRST_LOG_MAX) {
+		lines++;
+		return 1;
+	}
+	dropped++;
+	return 0;
+}
+
+static const char *const first_failures[] = {
+	[FIRST_BAD] = "malformed",
+	[FIRST_TIMEOUT] = "timed out",
+	[FIRST_CLOSED] = "connection closed",
+	[FIRST_DROPPED] = "service removed by a reload",
+};
+
+/* The first bytes of a tcpmux connection did not come: answer, log, close. */
+static void
+mux_failed(struct pending *pd, enum first_status st)
+{
+	const char	*name = pd->pd_svc->sv_conf->sc_name;
+	const char	*ip = pd->pd_peer.pe_remote_ip;
+
+	if (pd->pd_kind == FIRST_PROXY) {
+		if (first_log_ok())
+			log_warnx("%s: PROXY header from %s: %s, closing", name,
+			    ip, st == FIRST_BAD ? "malformed header" :
+			    first_failures[st]);
+	} else {
+		if (st != FIRST_CLOSED)
+			tcpmux_answer(pd->pd_fd, '-', st == FIRST_TIMEOUT ?
+			    "Timed out" : st == FIRST_BAD ? "Bad request" :
+			    "Service not available");
+		if (st != FIRST_CLOSED && first_log_ok())
+			log_info("%s: name from %s: %s, closing", name, ip,
+			    first_failures[st]);
+	}
+	close(pd->pd_fd);
+}
+
+/* The tcpmux service reads a PROXY header first: its client is the one. */
+static int
+mux_proxied(struct pending *pd)
+{
+	struct service	*sv = pd->pd_svc;
+	struct peer	*pe = &pd->pd_peer;
+
+	proxy_peer(&pd->pd_proxy, pe);
+	if (sv->sv_conf->sc_log_connections)
+		log_info("%s: proxied client %s:%u", sv->sv_conf->sc_name,
+		    pe->pe_remote_ip, pe->pe_remote_port);
+	if (!policy_acl(sv->sv_conf, pe->pe_remote_ip)) {
+		refuse(sv, pd->pd_fd, pe->pe_remote_ip, "acl");
+		close(pd->pd_fd);
+		return 0;
+	}
+	pd->pd_kind = FIRST_TCPMUX;
+	return 1;
+}
+
+/*
+ * The name is in: `help`, an unknown name, or a target judged by its own
+ * allow/deny, per_source, per_source_rate, instances and rate.  A target
+ * that may not take the client now refuses it at once, as RFC 1078 lets
+ * it, rather than hold it: held clients would fill the tcpmux service's
+ * bound for every other target.
+ */
+static void
+mux_name(struct pending *pd)
+{
+	struct service	*target;
+	const char	*ip = pd->pd_peer.pe_remote_ip, *why, *msg;
+	int64_t		 now = mono_ms(), next = 0;
+
+	if (strcasecmp(pd->pd_name, "help") == 0) {
+		tcpmux_help(pd->pd_fd, ip);
+		close(pd->pd_fd);
+		return;
+	}
+	if ((target = tcpmux_find(pd->pd_name)) == NULL) {
+		refuse(pd->pd_svc, -1, ip, "unknown name");
+		tcpmux_answer(pd->pd_fd, '-', "Service not available");
+		close(pd->pd_fd);
+		return;
+	}
+	if ((why = policy_judge(target, ip, from_source(target, ip),
+	    now)) != NULL || (why = service_busy(target, now, &next)) != NULL) {
+		refuse(target, -1, ip, why);
+		msg = target->sv_conf->sc_refuse_message;
+		tcpmux_answer(pd->pd_fd, '-', msg != NULL && *msg != '\0' ? msg :
+		    strcmp(why, "acl") == 0 ? "Access denied" : "Service busy");
+		close(pd->pd_fd);
+		return;
+	}
+	tcpmux_answer(pd->pd_fd, '+', "Go");
+	start_instance(target, pd->pd_fd, &pd->pd_peer, 1);
+}
+
+/* pending.c's callback for the connections of a tcpmux service. */
+static int
+mux_first(struct pending *pd, enum first_status st)
+{
+	if (st != FIRST_DONE) {
+		mux_failed(pd, st);
+		return 0;
+	}
+	if (pd->pd_kind == FIRST_PROXY)
+		return mux_proxied(pd);
+	mux_name(pd);
+	return 0;
+}
+
+/* Accepted by a tcpmux service: it waits for its name (pending.c). */
+static void
+mux_accept(struct service *sv, int fd, const struct peer *pe)
+{
+	if (pending_add(sv, fd, pe, sv->sv_conf->sc_proxy ? FIRST_PROXY :
+	    FIRST_TCPMUX, mux_first) == -1) {
+		/* A descriptor select cannot watch is closed, not forgotten. */
+		service_pause(sv, errno == EMFILE ? "out of descriptors" :
+		    "out of memory");
+		close(fd);
+		return;
+	}
+	policy_rate_take(sv);
+}
+
+/* Serves an accepted connection, which it gives up. */
+static void
+serve_connection(struct service *sv, struct listener *ls, int fd)
+{
+	const struct svc_conf	*sc = sv->sv_conf;
+	struct peer		 pe;
+	const char		*why;
+
+	if (peer_fill(&pe, fd, sc->sc_proto, &ls->ls_bound,
+	    ls->ls_boundlen) == -1) {
+		close(fd);	/* gone before we looked: nothing to serve */
+		return;
+	}
+	if (sc->sc_proto != PROTO_UNIX &&
+	    (why = policy_admit(sv, pe.pe_remote_ip, from_source(sv,
+	    pe.pe_remote_ip), mono_ms())) != NULL) {
+		refuse(sv, fd, pe.pe_remote_ip, why);
+		close(fd);
+	} else if (sc->sc_builtin == BUILTIN_TCPMUX)
+		mux_accept(sv, fd, &pe);
+	else
+		start_instance(sv, fd, &pe, 0);
 }
 
 static int	reserve_fd = -1;	/* spent to shed a client on EMFILE */
@@ -291,6 +483,7 @@ dispatch(struct fdset *fs)
 		}
 	}
 	child_read_stderr(&fs->fs_read);
+	pending_read(&fs->fs_read);
 }
 
 /* SIGHUP: check the whole new file first; any error keeps the old one. */
@@ -356,6 +549,7 @@ loop_run(void)
 		next = 0;
 		servtab_retry(now, &next);
 		child_timeouts(now, &next);
+		pending_timeouts(now);
 		errlog_spares_expire(now, &next);
 		if (launch_release() && (next == 0 || next > now + 1))
 			next = now + 1;

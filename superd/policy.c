@@ -67,10 +67,18 @@ const char *
 policy_admit(struct service *sv, const char *addr, unsigned from_addr,
     int64_t now)
 {
+	if (sv->sv_conf->sc_proxy)
+		return NULL;
+	return policy_judge(sv, addr, from_addr, now);
+}
+
+/* policy_admit for a client whose address is known to be its own. */
+const char *
+policy_judge(struct service *sv, const char *addr, unsigned from_addr,
+    int64_t now)
+{
 	const struct svc_conf	*sc = sv->sv_conf;
 
-	if (sc->sc_proxy)
-		return NULL;
 	if (!policy_acl(sc, addr))
 		return "acl";
 	if (sc->sc_per_source > 0 && from_addr >= (unsigned)sc->sc_per_source)

@@ -166,6 +166,19 @@ proxy_parse(const uint8_t *buf, size_t len, struct proxy_hdr *ph)
 	return parse_v2(buf, len, ph);
 }
 
+/* The connection's ends as the header gives them (LOCAL: as they are). */
+void
+proxy_peer(const struct proxy_hdr *ph, struct peer *pe)
+{
+	if (ph->ph_local)
+		return;
+	snprintf(pe->pe_remote_ip, sizeof(pe->pe_remote_ip), "%s",
+	    ph->ph_src_ip);
+	pe->pe_remote_port = ph->ph_src_port;
+	snprintf(pe->pe_local_ip, sizeof(pe->pe_local_ip), "%s", ph->ph_dst_ip);
+	pe->pe_local_port = ph->ph_dst_port;
+}
+
 /* How many bytes to read next: exactly up to the header's end, no further. */
 static size_t
 proxy_next(const uint8_t *buf, size_t len)

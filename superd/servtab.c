@@ -226,6 +226,7 @@ service_inherit(struct service *sv, struct service *old)
 	sv->sv_errlines = old->sv_errlines;
 	sv->sv_errdropped = old->sv_errdropped;
 	child_rebind(old, sv);
+	pending_rebind(old, sv);
 	old->sv_running = 0;
 }
 
@@ -235,6 +236,7 @@ retire(struct service *sv)
 	struct service	**grown;
 
 	listeners_close(sv);
+	pending_rebind(sv, NULL);	/* answered and closed */
 	(void)errlog_spares_drop(sv);	/* no instance of it starts again */
 	if (sv->sv_running == 0) {
 		service_free_all(sv);

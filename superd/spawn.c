@@ -30,8 +30,6 @@
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
 #endif
 
-#define PROXY_SECONDS	5	/* to send a PROXY header */
-
 static const char *const stage_names[] = {
 	"setsid", "descriptors", "setrlimit", "setpriority", "unknown user",
 	"cannot switch identity", "chdir", "environment", "execve"
@@ -194,12 +192,11 @@ refuse_in_child(const struct svc_conf *sc, int fd, const char *ip)
 }
 
 /*
- * What a forked child reads itself before exec: the PROXY header, then
- * the tcpmux name.  The target of a tcpmux name brings its own settings
- * and identity, resolved here (a forked child may look users up).
+ * What a forked child reads itself before exec: the PROXY header, whose
+ * client is then the one judged and the one in the environment.
  */
 static void
-child_prelude(struct spawn_ctx *cx, struct ident *own)
+child_prelude(struct spawn_ctx *cx)
 {
 	const struct svc_conf	*sc = cx->sx_sc;
 	struct proxy_hdr	 ph;
@@ -208,33 +205,17 @@ child_prelude(struct spawn_ctx *cx, struct ident *own)
 
 	pe = *cx->sx_peer;
 	cx->sx_peer = &pe;
-	if (sc->sc_proxy) {
-		if (proxy_read(cx->sx_fd, PROXY_SECONDS, &ph, &why) == -1) {
-			log_warnx("%s: PROXY header from %s: %s, closing",
-			    sc->sc_name, pe.pe_remote_ip, why);
-			_exit(1);
-		}
-		if (!ph.ph_local) {
-			snprintf(pe.pe_remote_ip, sizeof(pe.pe_remote_ip), "%s",
-			    ph.ph_src_ip);
-			pe.pe_remote_port = ph.ph_src_port;
-			snprintf(pe.pe_local_ip, sizeof(pe.pe_local_ip), "%s",
-			    ph.ph_dst_ip);
-			pe.pe_local_port = ph.ph_dst_port;
-		}
-		if (sc->sc_log_connections)
-			log_info("%s: proxied pid=%ld client %s:%u", sc->sc_name,
-			    (long)getpid(), pe.pe_remote_ip, pe.pe_remote_port);
-		if (!policy_acl(sc, pe.pe_remote_ip))
-			refuse_in_child(sc, cx->sx_fd, pe.pe_remote_ip);
+	if (proxy_read(cx->sx_fd, PROXY_SECONDS, &ph, &why) == -1) {
+		log_warnx("%s: PROXY header from %s: %s, closing",
+		    sc->sc_name, pe.pe_remote_ip, why);
+		_exit(1);
 	}
-	if (sc->sc_builtin == BUILTIN_TCPMUX) {
-		cx->sx_sc = sc = tcpmux_select(cx->sx_fd, pe.pe_remote_ip);
-		memset(own, 0, sizeof(*own));
-		if (ident_resolve(own, sc, mono_ms()) == -1)
-			child_fail(cx, STAGE_USER, -errno);
-		cx->sx_id = own;
-	}
+	proxy_peer(&ph, &pe);
+	if (sc->sc_log_connections)
+		log_info("%s: proxied pid=%ld client %s:%u", sc->sc_name,
+		    (long)getpid(), pe.pe_remote_ip, pe.pe_remote_port);
+	if (!policy_acl(sc, pe.pe_remote_ip))
+		refuse_in_child(sc, cx->sx_fd, pe.pe_remote_ip);
 	env_free(cx->sx_env);
 	cx->sx_env = sc->sc_builtin == BUILTIN_NONE ? env_build(sc, &pe) : NULL;
 }
@@ -264,7 +245,6 @@ child_unshare_fds(struct spawn_ctx *cx)
 void __attribute__((noreturn))
 child_run(struct spawn_ctx *cx)
 {
-	struct ident		 own;
 	const struct svc_conf	*sc;
 	int			 rc;
 
@@ -273,10 +253,9 @@ child_run(struct spawn_ctx *cx)
 	signals_child_reset();
 	if ((rc = sys_setsid()) < 0)
 		child_fail(cx, STAGE_SESSION, rc);
-	if (cx->sx_shared == NULL && cx->sx_peer != NULL &&
-	    (cx->sx_sc->sc_proxy || cx->sx_sc->sc_builtin == BUILTIN_TCPMUX)) {
+	if (cx->sx_prelude && cx->sx_shared == NULL) {
 		child_detach(cx);
-		child_prelude(cx, &own);
+		child_prelude(cx);
 	}
 	sc = cx->sx_sc;
 	if ((rc = child_fds(cx)) < 0)
@@ -307,13 +286,13 @@ child_run(struct spawn_ctx *cx)
  * shares superd's memory until its exec, and superd goes on at once.  In
  * wait mode superd must know at once whether the program runs, so it
  * sleeps until the exec (vfork).  A child that reads from the client
- * first (PROXY, tcpmux) or runs a builtin must not hold superd up, and
- * needs more than system calls: it is forked.
+ * first (PROXY) or runs a builtin must not hold superd up, and needs more
+ * than system calls: it is forked.
  */
 static pid_t
 launch(const struct svc_conf *sc, struct spawn_ctx *cx, struct report *rp)
 {
-	if (sc->sc_builtin != BUILTIN_NONE || sc->sc_proxy)
+	if (sc->sc_builtin != BUILTIN_NONE || cx->sx_prelude)
 		return launch_fork(cx, rp);
 #ifdef SUPERD_SPAWN_VFORK
 	return launch_vfork(cx, rp);
@@ -348,7 +327,8 @@ null_fd(void)
  * Starts one instance on fd: a connection, from the peer pe, or with pe
  * NULL the listener lent in wait mode.  A connection is superd's no longer:
  * closed here, or kept by launch.c until the child has left superd's
- * descriptor table.  el, empty (ERRLOG_NONE), returns the instance's
+ * descriptor table.  With prelude set the child reads the PROXY header
+ * first (child_prelude).  el, empty (ERRLOG_NONE), returns the instance's
  * stderr pipe (errlog.c).
  *
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
@@ -358,9 +338,9 @@ null_fd(void)
  * and the failure logged here; a child that shares superd's memory has it
  * logged when it is reaped (launch_reaped).
  */
-pid_t
-spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
-    struct errlog *el)
+static pid_t
+spawn_start(struct service *sv, int fd, const struct peer *pe, int prelude,
+    int *failed, struct errlog *el)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct spawn_ctx	 cx;
@@ -376,6 +356,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	cx.sx_errfd = -1;
 	cx.sx_rep = -1;
 	cx.sx_peer = pe;
+	cx.sx_prelude = prelude;
 	if (ident_resolve(&sv->sv_ident, sc, mono_ms()) == -1) {
 		log_warn("%s: cannot start %s: user %s", sc->sc_name,
 		    sc->sc_server != NULL ? sc->sc_server : "builtin",
@@ -420,4 +401,24 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
 	if ((*failed = rp.rp_stage != -1))
 		log_spawn_failure(sc, rp.rp_stage, rp.rp_errno);
 	return pid;
+}
+
+pid_t
+spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
+    struct errlog *el)
+{
+	return spawn_start(sv, fd, pe, pe != NULL && sv->sv_conf->sc_proxy,
+	    failed, el);
+}
+
+/*
+ * spawn_instance for a connection whose first bytes superd has read
+ * itself (pending.c): the child reads nothing before its exec, whatever
+ * the service's `proxy_protocol`.
+ */
+pid_t
+spawn_read(struct service *sv, int fd, const struct peer *pe, int *failed,
+    struct errlog *el)
+{
+	return spawn_start(sv, fd, pe, 0, failed, el);
 }

@@ -236,6 +236,7 @@ struct service {
 	unsigned		 sv_errlines;	/* stderr lines logged in it */
 	unsigned long		 sv_errdropped;	/* lines over the budget */
 	int64_t			 sv_errnopipe;	/* when "no pipe" was last logged */
+	unsigned		 sv_pending;	/* connections in pending.c */
 	int			 sv_retired;
 };
 
@@ -336,6 +337,7 @@ const struct conf *servtab_conf(void);
 
 /* policy.c: whether a client may be served now, pure */
 const char	*policy_admit(struct service *, const char *, unsigned, int64_t);
+const char	*policy_judge(struct service *, const char *, unsigned, int64_t);
 int		 policy_acl(const struct svc_conf *, const char *);
 int		 cidr_match(const struct cidr *, const char *);
 int		 policy_rate_ready(struct service *, int64_t, int64_t *);
@@ -366,6 +368,8 @@ void		 launch_settle(void);
 
 /* spawn.c */
 pid_t		 spawn_instance(struct service *, int, const struct peer *, int *,
+		    struct errlog *);
+pid_t		 spawn_read(struct service *, int, const struct peer *, int *,
 		    struct errlog *);
 
 /* errlog.c */
@@ -404,8 +408,13 @@ void		 builtin_dgram(struct service *, struct listener *);
 ssize_t		 deadline_read(int, void *, size_t, int64_t);
 
 /* tcpmux.c */
+#define TCPMUX_LINE_MAX	128	/* the name line, CR LF included */
+#define TCPMUX_SECONDS	10	/* to send it */
 ssize_t		 tcpmux_parse(const char *, size_t, char *, size_t);
-const struct svc_conf *tcpmux_select(int, const char *);
+struct service	*tcpmux_find(const char *);
+void		 tcpmux_help(int, const char *);
+void		 tcpmux_answer(int, char, const char *);
+
 
 /* proxy.c */
 struct proxy_hdr {
@@ -415,8 +424,53 @@ struct proxy_hdr {
 	char		 ph_dst_ip[64];
 	unsigned	 ph_dst_port;
 };
+#define PROXY_SECONDS	5	/* to send a PROXY header */
+#define PROXY_HDR_MAX	(16 + 4096) /* the longest header proxy_parse takes */
 ssize_t		 proxy_parse(const uint8_t *, size_t, struct proxy_hdr *);
+void		 proxy_peer(const struct proxy_hdr *, struct peer *);
 int		 proxy_read(int, int, struct proxy_hdr *, const char **);
+
+/*
+ * pending.c: accepted connections whose first bytes superd reads itself,
+ * without blocking, before it decides what to do with them.
+ */
+enum first_kind {
+	FIRST_PROXY,		/* a PROXY protocol header (proxy.c) */
+	FIRST_TCPMUX		/* a tcpmux name line (tcpmux.c) */
+};
+enum first_status {
+	FIRST_DONE,		/* read: pd_proxy or pd_name holds it */
+	FIRST_BAD,		/* malformed or too long */
+	FIRST_TIMEOUT,		/* not complete by the deadline */
+	FIRST_CLOSED,		/* the client went first */
+	FIRST_DROPPED		/* its service went away in a reload */
+};
+struct pending;
+/*
+ * Told how a connection's first bytes ended.  The callback owns the
+ * connection then, and returns 0; on FIRST_DONE it may instead set
+ * pd_kind to what comes next and return 1 to keep it waiting.
+ */
+typedef int	(*pending_fn)(struct pending *, enum first_status);
+struct pending {
+	struct service	*pd_svc;	/* whose listener accepted it */
+	int		 pd_fd;
+	struct peer	 pd_peer;
+	enum first_kind	 pd_kind;	/* what it owes now */
+	int64_t		 pd_deadline;	/* mono_ms() */
+	struct proxy_hdr pd_proxy;	/* FIRST_PROXY, once done */
+	char		 pd_name[TCPMUX_LINE_MAX]; /* FIRST_TCPMUX, once done */
+	size_t		 pd_len;	/* bytes of pd_buf read */
+	pending_fn	 pd_done;
+	uint8_t		 pd_buf[PROXY_HDR_MAX];
+};
+int		 pending_add(struct service *, int, const struct peer *,
+		    enum first_kind, pending_fn);
+void		 pending_watch(fd_set *, int *, int64_t *);
+void		 pending_read(const fd_set *);
+void		 pending_timeouts(int64_t);
+void		 pending_rebind(struct service *, struct service *);
+unsigned	 pending_count_source(const struct service *, const char *);
 
 /* notify.c */
 void		 notify_init(void);

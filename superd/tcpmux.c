@@ -1,23 +1,20 @@
 /*
- * tcpmux.c - the TCPMUX builtin (RFC 1078), run in a forked child.
+ * tcpmux.c - the TCPMUX builtin (RFC 1078): the name line and the answers.
  *
- * The child reads the name line under a deadline, answers `help` with the
- * names of the services that set `tcpmux = true`, refuses an unknown name
- * with a `-` line, and otherwise judges the client by the target's own
- * allow/deny before `+Go`; spawn.c then starts the target with the
- * target's settings, identity and limits, exactly as on its own port.
+ * superd reads the name line itself (pending.c) and judges the client by
+ * the target's own policy (loop.c).  Here: the parser of the line, the
+ * lookup of a name among the services that set `tcpmux = true`, the
+ * answer to `help`, which lists only the names the asking client may use,
+ * and the one-line answers.  Every answer is written without waiting: a
+ * client that does not read loses what does not fit.
  */
-#include <errno.h>
+#include <sys/socket.h>
+
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "superd.h"
-
-#define TCPMUX_LINE_MAX	128
-#define TCPMUX_SECONDS	10
 
 /*
  * Judges the bytes of a name line: its length with the line end once it
@@ -63,39 +60,61 @@ tcpmux_reachable(const struct svc_conf *sc)
 	    sc->sc_builtin != BUILTIN_TCPMUX;
 }
 
-static void
-say(int fd, const char *text)
+/* Sends what fits now; a client that does not read gets no more. */
+static int
+send_now(int fd, const char *text, size_t len)
 {
-	size_t	 len = strlen(text);
-	ssize_t	 n;
-
-	while (len > 0 && ((n = write(fd, text, len)) > 0 ||
-	    (n == -1 && errno == EINTR)))
-		if (n > 0) {
-			text += n;
-			len -= (size_t)n;
-		}
+	return send(fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ?
+	    0 : -1;
 }
 
-static void __attribute__((noreturn))
-help(int fd)
+/* One line: `+Go`, or `-` and why. */
+void
+tcpmux_answer(int fd, char sign, const char *text)
 {
-	struct service	**svs;
-	size_t		  n, i;
-	char		  line[SUPERD_NAME_MAX + 3];
+	char	 line[1024];
+	int	 len;
+
+	len = snprintf(line, sizeof(line), "%c%s\r\n", sign, text);
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof(line)) {	/* cut, still a line */
+		len = sizeof(line) - 1;
+		memcpy(line + len - 2, "\r\n", 2);
+	}
+	(void)send_now(fd, line, (size_t)len);
+}
+
+/* `help`: the names the client at addr may use, one a line. */
+void
+tcpmux_help(int fd, const char *addr)
+{
+	struct service		**svs;
+	const struct svc_conf	 *sc;
+	size_t			  n, i, len = 0;
+	char			  buf[4096];
 
 	svs = servtab_services(&n);
-	for (i = 0; i < n; i++)
-		if (tcpmux_reachable(svs[i]->sv_conf)) {
-			snprintf(line, sizeof(line), "%s\r\n",
-			    svs[i]->sv_conf->sc_name);
-			say(fd, line);
+	for (i = 0; i < n; i++) {
+		sc = svs[i]->sv_conf;
+		if (!tcpmux_reachable(sc) || !policy_acl(sc, addr))
+			continue;
+		/* Room for the name, CR LF and snprintf's NUL. */
+		if (len + strlen(sc->sc_name) + 3 > sizeof(buf)) {
+			if (send_now(fd, buf, len) == -1)
+				return;
+			len = 0;
 		}
-	_exit(0);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\r\n",
+		    sc->sc_name);
+	}
+	if (len > 0)
+		(void)send_now(fd, buf, len);
 }
 
-static const struct svc_conf *
-find_target(const char *name)
+/* The service a name reaches through tcpmux, or NULL. */
+struct service *
+tcpmux_find(const char *name)
 {
 	struct service	**svs;
 	size_t		  n, i;
@@ -104,56 +123,6 @@ find_target(const char *name)
 	for (i = 0; i < n; i++)
 		if (tcpmux_reachable(svs[i]->sv_conf) &&
 		    strcasecmp(svs[i]->sv_conf->sc_name, name) == 0)
-			return svs[i]->sv_conf;
+			return svs[i];
 	return NULL;
-}
-
-/* Reads exactly the name line, never a byte of what follows it. */
-static int
-read_name(int fd, char *name, size_t size)
-{
-	char		 buf[TCPMUX_LINE_MAX];
-	size_t		 len = 0;
-	ssize_t		 done = 0, n;
-	int64_t		 deadline = mono_ms() + TCPMUX_SECONDS * 1000;
-
-	while (len < sizeof(buf) &&
-	    (done = tcpmux_parse(buf, len, name, size)) == 0) {
-		if ((n = deadline_read(fd, buf + len, 1, deadline)) <= 0)
-			return -1;
-		len++;
-	}
-	return done > 0 ? 0 : -1;
-}
-
-/*
- * In the child of a tcpmux connection: returns the target to start, after
- * `+Go`; every other outcome answers the client and exits.
- */
-const struct svc_conf *
-tcpmux_select(int fd, const char *peer_ip)
-{
-	const struct svc_conf	*sc;
-	char			 name[TCPMUX_LINE_MAX], line[1024];
-
-	if (read_name(fd, name, sizeof(name)) == -1) {
-		say(fd, "-Bad request\r\n");
-		_exit(1);
-	}
-	if (strcasecmp(name, "help") == 0)
-		help(fd);
-	if ((sc = find_target(name)) == NULL) {
-		say(fd, "-Service not available\r\n");
-		_exit(1);
-	}
-	if (!policy_acl(sc, peer_ip)) {
-		log_info("%s: refused %s (acl)", sc->sc_name, peer_ip);
-		snprintf(line, sizeof(line), "-%s\r\n", sc->sc_refuse_message &&
-		    *sc->sc_refuse_message ? sc->sc_refuse_message :
-		    "Access denied");
-		say(fd, line);
-		_exit(1);
-	}
-	say(fd, "+Go\r\n");
-	return sc;
 }

@@ -230,6 +230,9 @@ START_TEST(admit_order_and_reasons)
 	/* Behind a proxy the child judges the real client. */
 	sc.sc_proxy = 1;
 	ck_assert_ptr_null(policy_admit(&sv, "192.0.2.1", 9, 4));
+	/* Unless the address is the client's own (a tcpmux target). */
+	ck_assert_str_eq(policy_judge(&sv, "192.0.2.1", 0, 4), "acl");
+	ck_assert_str_eq(policy_judge(&sv, "127.0.0.3", 2, 4), "per_source");
 	policy_source_free(sv.sv_sources);
 }
 END_TEST

@@ -1,10 +1,15 @@
 /*
- * check_proxy.c - the PROXY header parser (proxy.c) and the tcpmux name
- * line parser (tcpmux.c): both judge bytes from untrusted clients.
+ * check_proxy.c - the PROXY header parser (proxy.c), the tcpmux name
+ * line parser (tcpmux.c), and the reader of a connection's first bytes
+ * that uses both (pending.c): all judge bytes from untrusted clients.
  */
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "superd.h"
 #include "check_superd.h"
@@ -167,6 +172,157 @@ START_TEST(tcpmux_line_bound)
 }
 END_TEST
 
+/* What pending.c told the callback, and what the callback answers. */
+static struct {
+	int			 calls;
+	enum first_status	 st;
+	enum first_kind		 kind;
+	char			 name[TCPMUX_LINE_MAX];
+	char			 src[64];
+	int			 then_tcpmux;	/* on a PROXY header */
+} seen;
+
+static int
+record(struct pending *pd, enum first_status st)
+{
+	seen.calls++;
+	seen.st = st;
+	seen.kind = pd->pd_kind;
+	if (st == FIRST_DONE && pd->pd_kind == FIRST_TCPMUX)
+		snprintf(seen.name, sizeof(seen.name), "%s", pd->pd_name);
+	if (st == FIRST_DONE && pd->pd_kind == FIRST_PROXY) {
+		snprintf(seen.src, sizeof(seen.src), "%s",
+		    pd->pd_proxy.ph_src_ip);
+		if (seen.then_tcpmux) {
+			pd->pd_kind = FIRST_TCPMUX;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* One turn of the loop for the connection fd: what is there is read. */
+static void
+turn(int fd)
+{
+	fd_set	 set;
+
+	FD_ZERO(&set);
+	FD_SET(fd, &set);
+	pending_read(&set);
+}
+
+static void
+client_says(int fd, const char *text)
+{
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+START_TEST(pending_takes_exactly_the_first_bytes)
+{
+	struct service	 sv;
+	struct peer	 pe;
+	int		 sp[2];
+	char		 rest[16];
+
+	memset(&sv, 0, sizeof(sv));
+	memset(&pe, 0, sizeof(pe));
+	memset(&seen, 0, sizeof(seen));
+	seen.then_tcpmux = 1;
+	snprintf(pe.pe_remote_ip, sizeof(pe.pe_remote_ip), "127.0.0.1");
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(pending_add(&sv, sp[0], &pe, FIRST_PROXY, record), 0);
+	ck_assert_uint_eq(sv.sv_pending, 1);
+	ck_assert_uint_eq(pending_count_source(&sv, "127.0.0.1"), 1);
+	/* A header and part of a name in one segment: the header only. */
+	client_says(sp[1], "PROXY TCP4 192.0.2.7 127.0.0.1 1 2\r\nta");
+	turn(sp[0]);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_str_eq(seen.src, "192.0.2.7");
+	ck_assert_uint_eq(sv.sv_pending, 1);
+	turn(sp[0]);		/* "ta": taken, not yet a line */
+	ck_assert_int_eq(seen.calls, 1);
+	turn(sp[0]);		/* nothing more: still waiting */
+	ck_assert_int_eq(seen.calls, 1);
+	client_says(sp[1], "rget\r\nafter");
+	turn(sp[0]);
+	ck_assert_int_eq(seen.calls, 2);
+	ck_assert_int_eq(seen.st, FIRST_DONE);
+	ck_assert_str_eq(seen.name, "target");
+	ck_assert_uint_eq(sv.sv_pending, 0);
+	/* What follows the name is the program's, untouched. */
+	ck_assert_int_eq(recv(sp[0], rest, sizeof(rest), MSG_DONTWAIT), 5);
+	ck_assert_int_eq(memcmp(rest, "after", 5), 0);
+	close(sp[0]);
+	close(sp[1]);
+}
+END_TEST
+
+/* A connection of sv waiting for a name; *client is the other end. */
+static int
+mux_conn(struct service *sv, int *client)
+{
+	struct peer	 pe;
+	int		 sp[2];
+
+	memset(&pe, 0, sizeof(pe));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(pending_add(sv, sp[0], &pe, FIRST_TCPMUX, record), 0);
+	*client = sp[1];
+	return sp[0];
+}
+
+START_TEST(pending_bad_closed_late_and_dropped)
+{
+	struct service	 sv;
+	char		 line[200];
+	int		 fd, client;
+
+	memset(&sv, 0, sizeof(sv));
+	memset(&seen, 0, sizeof(seen));
+	fd = mux_conn(&sv, &client);
+	client_says(client, "bad\001name\r\n");
+	turn(fd);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_int_eq(seen.st, FIRST_BAD);
+	close(fd);
+	close(client);
+	/* A line that never ends within the limit is bad too. */
+	fd = mux_conn(&sv, &client);
+	memset(line, 'a', sizeof(line));
+	ck_assert_int_eq(write(client, line, 100), 100);
+	turn(fd);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_int_eq(write(client, line, 100), 100);
+	turn(fd);
+	ck_assert_int_eq(seen.calls, 2);
+	ck_assert_int_eq(seen.st, FIRST_BAD);
+	close(fd);
+	close(client);
+	fd = mux_conn(&sv, &client);
+	pending_timeouts(mono_ms() + 1000);
+	ck_assert_int_eq(seen.calls, 2);
+	pending_timeouts(mono_ms() + TCPMUX_SECONDS * 1000 + 1);
+	ck_assert_int_eq(seen.calls, 3);
+	ck_assert_int_eq(seen.st, FIRST_TIMEOUT);
+	close(fd);
+	close(client);
+	fd = mux_conn(&sv, &client);
+	pending_rebind(&sv, NULL);
+	ck_assert_int_eq(seen.calls, 4);
+	ck_assert_int_eq(seen.st, FIRST_DROPPED);
+	close(fd);
+	close(client);
+	fd = mux_conn(&sv, &client);
+	close(client);
+	turn(fd);
+	ck_assert_int_eq(seen.calls, 5);
+	ck_assert_int_eq(seen.st, FIRST_CLOSED);
+	ck_assert_uint_eq(sv.sv_pending, 0);
+	close(fd);
+}
+END_TEST
+
 Suite *
 proxy_suite(void)
 {
@@ -180,6 +336,8 @@ proxy_suite(void)
 	tcase_add_test(tc, v2_malformed);
 	tcase_add_test(tc, tcpmux_lines);
 	tcase_add_test(tc, tcpmux_line_bound);
+	tcase_add_test(tc, pending_takes_exactly_the_first_bytes);
+	tcase_add_test(tc, pending_bad_closed_late_and_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }

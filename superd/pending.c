@@ -1,0 +1,223 @@
+/*
+ * pending.c - connections waiting for their first bytes.
+ *
+ * Owns every accepted connection whose first bytes superd reads itself
+ * before it decides what to do with it (a tcpmux name line, a PROXY header
+ * before one): its descriptor, its peer, its deadline and the bytes read so
+ * far.  The loop watches them with its listeners; nothing here blocks.
+ * Exactly the bytes owed are taken from the socket, never one of what
+ * follows, so a program started on it gets the stream unchanged.  How a
+ * connection's first bytes ended goes to the callback it was added with,
+ * which then owns it.
+ *
+ * Each one counts in its service's sv_pending, which bounds them as
+ * `instances` bounds instances (loop.c): a silent client costs one entry
+ * until its deadline, never an instance.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+static struct pending	**table;
+static size_t		  ntable, table_cap;
+
+/* The deadline and the most bytes of each kind. */
+static const struct {
+	int		 fk_seconds;
+	size_t		 fk_max;
+} kinds[] = {
+	[FIRST_PROXY] = { PROXY_SECONDS, PROXY_HDR_MAX },
+	[FIRST_TCPMUX] = { TCPMUX_SECONDS, TCPMUX_LINE_MAX },
+};
+
+static void
+pending_start(struct pending *pd, enum first_kind kind)
+{
+	pd->pd_kind = kind;
+	pd->pd_len = 0;
+	pd->pd_deadline = mono_ms() + (int64_t)kinds[kind].fk_seconds * 1000;
+}
+
+/*
+ * Takes the connection fd of sv, from pe, until its first bytes are in.
+ * Returns -1 (errno EMFILE: it could not be watched; ENOMEM) with fd still
+ * the caller's.
+ */
+int
+pending_add(struct service *sv, int fd, const struct peer *pe,
+    enum first_kind kind, pending_fn done)
+{
+	struct pending	*pd, **grown;
+	size_t		 cap;
+
+	if (!fd_has_headroom(fd)) {
+		errno = EMFILE;
+		return -1;
+	}
+	if (ntable == table_cap) {
+		cap = table_cap ? table_cap * 2 : 16;
+		if ((grown = reallocarray(table, cap, sizeof(*table))) == NULL)
+			return -1;
+		table = grown;
+		table_cap = cap;
+	}
+	if ((pd = calloc(1, sizeof(*pd))) == NULL)
+		return -1;
+	pd->pd_svc = sv;
+	pd->pd_fd = fd;
+	pd->pd_peer = *pe;
+	pd->pd_done = done;
+	pending_start(pd, kind);
+	table[ntable++] = pd;
+	sv->sv_pending++;
+	return 0;
+}
+
+/*
+ * Tells the callback how table[i] ended: it stays (returns 1, waiting for
+ * its next kind) or goes.
+ */
+static int
+pending_finish(size_t i, enum first_status st)
+{
+	struct pending	*pd = table[i];
+
+	if (pd->pd_done(pd, st) == 1 && st == FIRST_DONE) {
+		pending_start(pd, pd->pd_kind);
+		return 1;
+	}
+	if (pd->pd_svc->sv_pending > 0)
+		pd->pd_svc->sv_pending--;
+	table[i] = table[--ntable];
+	free(pd);
+	return 0;
+}
+
+static ssize_t
+first_parse(struct pending *pd, size_t len)
+{
+	if (pd->pd_kind == FIRST_PROXY)
+		return proxy_parse(pd->pd_buf, len, &pd->pd_proxy);
+	return tcpmux_parse((const char *)pd->pd_buf, len, pd->pd_name,
+	    sizeof(pd->pd_name));
+}
+
+/*
+ * Reads what the client sent: a look at what is there, then exactly the
+ * part owed.  Returns a status, or -1 to go on waiting.
+ */
+static int
+first_read(struct pending *pd)
+{
+	size_t	 max = kinds[pd->pd_kind].fk_max, take;
+	ssize_t	 n, done;
+
+	n = recv(pd->pd_fd, pd->pd_buf + pd->pd_len, max - pd->pd_len,
+	    MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? -1 : FIRST_CLOSED;
+	if (n == 0)
+		return FIRST_CLOSED;
+	done = first_parse(pd, pd->pd_len + (size_t)n);
+	if (done < 0 || (done > 0 && (size_t)done <= pd->pd_len))
+		return FIRST_BAD;
+	take = done > 0 ? (size_t)done - pd->pd_len : (size_t)n;
+	/* Taken, or the next readiness would be the same bytes again. */
+	if (recv(pd->pd_fd, pd->pd_buf + pd->pd_len, take, MSG_DONTWAIT) !=
+	    (ssize_t)take)
+		return FIRST_CLOSED;
+	pd->pd_len += take;
+	if (done > 0)
+		return FIRST_DONE;
+	return pd->pd_len == max ? FIRST_BAD : -1;
+}
+
+/* Adds every pending connection to the loop's set, its deadline to *next. */
+void
+pending_watch(fd_set *set, int *maxfd, int64_t *next)
+{
+	size_t	 i;
+
+	for (i = 0; i < ntable; i++) {
+		/* pending_add took only descriptors below FD_SETSIZE. */
+		FD_SET(table[i]->pd_fd, set);
+		if (table[i]->pd_fd > *maxfd)
+			*maxfd = table[i]->pd_fd;
+		if (*next == 0 || table[i]->pd_deadline < *next)
+			*next = table[i]->pd_deadline;
+	}
+}
+
+void
+pending_read(const fd_set *set)
+{
+	size_t	 i = 0;
+	int	 st;
+
+	/* A descriptor in the set may have been closed and reused since the
+	 * wait: every read here is non-blocking, so that costs nothing. */
+	while (i < ntable) {
+		if (!FD_ISSET(table[i]->pd_fd, set) ||
+		    (st = first_read(table[i])) == -1 ||
+		    pending_finish(i, (enum first_status)st) == 1)
+			i++;
+	}
+}
+
+/* Connections whose deadline has come. */
+void
+pending_timeouts(int64_t now)
+{
+	size_t	 i = 0;
+
+	while (i < ntable) {
+		if (table[i]->pd_deadline > now ||
+		    pending_finish(i, FIRST_TIMEOUT) == 1)
+			i++;
+	}
+}
+
+/*
+ * A reload replaced old by sv: its pending connections go on there.
+ * With sv NULL old is retired, and they are dropped.
+ */
+void
+pending_rebind(struct service *old, struct service *sv)
+{
+	size_t	 i = 0;
+
+	while (i < ntable) {
+		if (table[i]->pd_svc != old) {
+			i++;
+			continue;
+		}
+		if (sv == NULL) {
+			(void)pending_finish(i, FIRST_DROPPED);
+			continue;
+		}
+		table[i]->pd_svc = sv;
+		old->sv_pending--;
+		sv->sv_pending++;
+		i++;
+	}
+}
+
+/* How many connections of sv from addr are pending (per_source). */
+unsigned
+pending_count_source(const struct service *sv, const char *addr)
+{
+	unsigned	 n = 0;
+	size_t		 i;
+
+	for (i = 0; i < ntable; i++)
+		if (table[i]->pd_svc == sv &&
+		    strcmp(table[i]->pd_peer.pe_remote_ip, addr) == 0)
+			n++;
+	return n;
+}
