@@ -287,12 +287,30 @@ policy_source_rate(struct src_table **stp, int limit, int prefix,
 }
 
 /*
+ * A loopback source is a local process: the kernel drops such addresses
+ * arriving from outside.  It can loop with nobody's service but its own
+ * and could send the datagrams itself, so its answers are not counted (a
+ * local load test of echo stays a test of superd); its bytes are.
+ */
+static int
+src_loopback(const struct srckey *key)
+{
+	static const uint8_t	 one6[16] = { [15] = 1 };
+
+	if (key->sk_family == AF_INET)
+		return key->sk_addr[0] == 127;
+	return key->sk_family == AF_INET6 &&
+	    memcmp(key->sk_addr, one6, sizeof(one6)) == 0;
+}
+
+/*
  * A UDP builtin's answer to a datagram of `in` bytes from key: how many
  * bytes of an answer that would be `want` long may go back (at least
  * `least`, or -1: no answer).  Per source: per_source_rate answers a
- * minute, at most DG_REPLIES a second, and never more bytes a second than
- * it sent (headers counted) plus DG_ALLOWANCE, so that a forged source
- * cannot turn chargen into an amplifier or keep two echo services talking.
+ * minute, at most DG_REPLIES a second (but from loopback), and never more
+ * bytes a second than it sent (headers counted) plus DG_ALLOWANCE, so that
+ * a forged source cannot turn chargen into an amplifier or keep two echo
+ * services talking.
  */
 ssize_t
 policy_dgram(struct service *sv, const struct srckey *from, size_t in,
@@ -317,7 +335,7 @@ policy_dgram(struct service *sv, const struct srckey *from, size_t in,
 		slot->ss_dg_replies = 0;
 		slot->ss_dg_budget = DG_ALLOWANCE;
 	}
-	if (slot->ss_dg_replies >= DG_REPLIES)
+	if (slot->ss_dg_replies >= DG_REPLIES && !src_loopback(from))
 		return -1;
 	budget = slot->ss_dg_budget + (long)in + DG_HEADER;
 	if (budget < (long)least)

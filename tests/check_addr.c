@@ -351,6 +351,16 @@ START_TEST(dgram_budget_per_source)
 		answered += dgram_from(&sv, "2001:db8::1", 100, 100, 100,
 		    8000 + i * 2) == 100;
 	ck_assert_int_eq(answered, 128 * 2);
+	/* A loopback source is a local process: its answers are not
+	 * counted, its bytes are. */
+	for (i = 0, answered = 0; i < 1000; i++)
+		answered += dgram_from(&sv, i % 2 ? "::1" : "127.0.0.9", 100,
+		    100, 100, 9000) == 100;
+	ck_assert_int_eq(answered, 1000);
+	for (i = 0, sent = 0; i < 100; i++)
+		if ((n = dgram_from(&sv, "::1", 0, 512, 0, 30000)) > 0)
+			sent += n;
+	ck_assert_int_le(sent, 1024 + 100 * 28);
 	/* per_source_rate counts answers a minute, by /64. */
 	sc.sc_per_source_rate = 2;
 	ck_assert_int_eq(dgram_from(&sv, "2001:db8:5::1", 4, 4, 4, 20000), 4);

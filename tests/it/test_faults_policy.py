@@ -60,6 +60,53 @@ def udp_rx_queue(port):
     return None
 
 
+# -- network namespaces (root) ---------------------------------------------
+
+CLONE_NEWNET = 0x40000000
+
+
+@contextlib.contextmanager
+def netns_of(pid):
+    """Sockets made inside are in the network namespace of process pid."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    other = os.open("/proc/%d/ns/net" % pid, os.O_RDONLY)
+    try:
+        if libc.setns(other, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        try:
+            yield
+        finally:
+            if libc.setns(own, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(own)
+        os.close(other)
+
+
+SOURCES = ("2001:db8:1::a", "2001:db8:1::b", "2001:db8:1::c",
+           "2001:db8:2::a")
+
+
+def answer(port, source):
+    s = connect(port, "::1", source=source)
+    try:
+        return s.recv(100)
+    finally:
+        s.close()
+
+
+def start_in_netns(t, svcs, label):
+    """superd in a network namespace of its own, whose loopback carries
+    SOURCES: three addresses of one /64 and one of another."""
+    setup = "ip link set lo up"
+    for a in SOURCES:
+        setup += " && ip -6 addr add %s/64 dev lo nodad" % a
+    return faultkit.start_hooked(
+        t, svcs, label=label, prefix=["unshare", "-n", "/bin/sh", "-c",
+                                      setup + ' && exec "$@"', "sh"])
+
+
 # -- 52: settings superd cannot apply -----------------------------------------
 
 def test_settings_superd_cannot_apply_are_errors_at_their_lines(t):
@@ -201,10 +248,20 @@ def test_udp_builtins_never_answer_each_other(t):
 
 def test_udp_echo_loop_with_another_echo_is_bounded(t):
     """Someone else's echo on a port >= 1024: the ping-pong stops once the
-    source's budget of answers a second is spent."""
-    sd = t.start([service("ue", protocol="udp", builtin="echo")])
-    port = sd.port("ue", "udp")
-    peer = udp_client(t)
+    source's budget of answers a second is spent.  A loopback source is a
+    local process, whose answers are not counted: the other echo sits on
+    an address of another network, in a network namespace of superd's."""
+    need_root("make a network namespace with an address that is not "
+              "loopback")
+    if not ipv6_available():
+        raise Skip("no IPv6")
+    sd = start_in_netns(t, [service("ue", protocol="udp", builtin="echo",
+                                    address="::1")], "superd")
+    with netns_of(sd.pid):
+        port = sd.port("ue", "udp")
+        peer = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        t.socks.append(peer)
+        peer.bind((SOURCES[3], 0))
     seen = [0]
     stop = threading.Event()
 
@@ -221,7 +278,7 @@ def test_udp_echo_loop_with_another_echo_is_bounded(t):
     th = threading.Thread(target=other_echo)
     th.start()
     try:
-        peer.sendto(b"ping", ("127.0.0.1", port))
+        peer.sendto(b"ping", ("::1", port))
         time.sleep(1.5)
     finally:
         stop.set()
@@ -229,6 +286,8 @@ def test_udp_echo_loop_with_another_echo_is_bounded(t):
     check(1 <= seen[0] <= 130, "%d answers bounced between the two echo "
           "services in 1.5 s" % seen[0])
     check(idle_cpu(sd.pid, 0.5) < 0.1, "superd is still busy")
+    check(status(sd, "ue") == (128, 1), "not 128 answered and the next "
+          "refused: %s" % (status(sd, "ue"),))
 
 
 # -- 54: UDP programs and wait = false ----------------------------------------
@@ -269,52 +328,7 @@ def test_udp_program_never_nowait(t):
     check(not sd.find_log(r"accept"), "superd called accept() on it")
 
 
-# -- 59: IPv6 clients by prefix ------------------------------------------------
-
-CLONE_NEWNET = 0x40000000
-
-
-@contextlib.contextmanager
-def netns_of(pid):
-    """Sockets made inside are in the network namespace of process pid."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    other = os.open("/proc/%d/ns/net" % pid, os.O_RDONLY)
-    try:
-        if libc.setns(other, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns")
-        try:
-            yield
-        finally:
-            if libc.setns(own, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns back")
-    finally:
-        os.close(own)
-        os.close(other)
-
-
-SOURCES = ("2001:db8:1::a", "2001:db8:1::b", "2001:db8:1::c",
-           "2001:db8:2::a")
-
-
-def answer(port, source):
-    s = connect(port, "::1", source=source)
-    try:
-        return s.recv(100)
-    finally:
-        s.close()
-
-
-def start_in_netns(t, svcs, label):
-    """superd in a network namespace of its own, whose loopback carries
-    SOURCES: three addresses of one /64 and one of another."""
-    setup = "ip link set lo up"
-    for a in SOURCES:
-        setup += " && ip -6 addr add %s/64 dev lo nodad" % a
-    return faultkit.start_hooked(
-        t, svcs, label=label, prefix=["unshare", "-n", "/bin/sh", "-c",
-                                      setup + ' && exec "$@"', "sh"])
-
+# -- 59: IPv6 clients by prefix -----------------------------------------------
 
 def test_ipv6_clients_counted_by_prefix(t):
     need_root("make a network namespace with IPv6 addresses of one /64")
