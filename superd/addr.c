@@ -140,11 +140,22 @@ peer_fill(struct peer *pe, int fd, enum proto proto,
 	return 0;
 }
 
-/* The key of a numeric address (IPv4, IPv6 or IPv4-mapped); -1 if none. */
+/*
+ * The key of a numeric address (IPv4, IPv6 or IPv4-mapped; an IPv6 scope
+ * such as "%eth0" is no part of it); -1 if none.
+ */
 int
 addr_key(const char *text, struct srckey *key)
 {
+	char	 buf[INET6_ADDRSTRLEN];
+	size_t	 n = strcspn(text, "%");
+
 	memset(key, 0, sizeof(*key));
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	text = buf;
 	if (inet_pton(AF_INET, text, key->sk_addr) == 1)
 		key->sk_family = AF_INET;
 	else if (inet_pton(AF_INET6, text, key->sk_addr) == 1) {

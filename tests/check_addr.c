@@ -256,6 +256,9 @@ START_TEST(source_key_v4_mapped_and_prefix)
 	ck_assert(!addr_key_same(&a, &b, 64));
 	ck_assert(addr_key_same(&a, &b, 62));
 	ck_assert(addr_key_same(&a, &b, 48));
+	ck_assert_int_eq(addr_key("fe80::1%lo", &a), 0);
+	ck_assert_int_eq(addr_key("fe80::2", &b), 0);
+	ck_assert(addr_key_same(&a, &b, 64));
 	ck_assert_int_eq(addr_key("pid 42", &b), -1);
 	ck_assert(!addr_key_same(&b, &b, 64));
 }
