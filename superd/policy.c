@@ -322,6 +322,9 @@ policy_dgram(struct service *sv, const struct srckey *from, size_t in,
 	struct srckey		 key = *from;
 	long			 budget;
 
+	/* discard answers nothing: only per_source_rate is left to apply. */
+	if (sc->sc_builtin == BUILTIN_DISCARD && sc->sc_per_source_rate <= 0)
+		return 0;
 	addr_key_mask(&key, sc->sc_per_source_ipv6_prefix);
 	if ((st = src_table_get(&sv->sv_sources)) == NULL ||
 	    (slot = src_find(st, &key, sc->sc_per_source_rate, now)) == NULL)
@@ -329,6 +332,10 @@ policy_dgram(struct service *sv, const struct srckey *from, size_t in,
 	slot->ss_seen = now;
 	if (!src_rate_fits(slot, sc->sc_per_source_rate, now))
 		return -1;
+	if (sc->sc_builtin == BUILTIN_DISCARD) {
+		slot->ss_count++;
+		return 0;
+	}
 	if (!src_dgram_live(slot, now)) {
 		slot->ss_dg_since = now;
 		slot->ss_dg_on = 1;

@@ -370,6 +370,15 @@ START_TEST(dgram_budget_per_source)
 	ck_assert_int_eq(dgram_from(&sv, "2001:db8:5::2", 4, 4, 4, 21000), 4);
 	ck_assert_int_eq(dgram_from(&sv, "2001:db8:5::3", 4, 4, 4, 22000), -1);
 	ck_assert_int_eq(dgram_from(&sv, "2001:db8:6::3", 4, 4, 4, 22000), 4);
+	/* discard answers nothing: no budget, per_source_rate still. */
+	sc.sc_builtin = BUILTIN_DISCARD;
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(dgram_from(&sv, "2001:db8:7::1", 100, 0, 0,
+		    30000 + i), i < 2 ? 0 : -1);
+	sc.sc_per_source_rate = 0;
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(dgram_from(&sv, "2001:db8:7::1", 100, 0, 0,
+		    30000 + i), 0);
 	policy_source_free(sv.sv_sources);
 }
 END_TEST
