@@ -3,7 +3,10 @@
  *
  * Pure apart from peer_fill(), which asks the kernel.  An IPv4 client on
  * a dual-stack socket arrives as ::ffff:a.b.c.d; everything superd shows
- * or matches uses the plain IPv4 form.
+ * or matches uses the plain IPv4 form.  The per-source key of a client
+ * (struct srckey) is built here too: per-source limits count an IPv6
+ * client by a prefix of its address, since one host may hold a whole /64
+ * and pick a fresh address for every connection.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -135,4 +138,80 @@ peer_fill(struct peer *pe, int fd, enum proto proto,
 	addr_format((const struct sockaddr *)&ss, len, pe->pe_remote_ip,
 	    sizeof(pe->pe_remote_ip), &pe->pe_remote_port);
 	return 0;
+}
+
+/*
+ * The key of a numeric address (IPv4, IPv6 or IPv4-mapped; an IPv6 scope
+ * such as "%eth0" is no part of it); -1 if none.
+ */
+int
+addr_key(const char *text, struct srckey *key)
+{
+	char	 buf[INET6_ADDRSTRLEN];
+	size_t	 n = strcspn(text, "%");
+
+	memset(key, 0, sizeof(*key));
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	text = buf;
+	if (inet_pton(AF_INET, text, key->sk_addr) == 1)
+		key->sk_family = AF_INET;
+	else if (inet_pton(AF_INET6, text, key->sk_addr) == 1) {
+		key->sk_family = AF_INET6;
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)key->sk_addr)) {
+			memmove(key->sk_addr, key->sk_addr + 12, 4);
+			memset(key->sk_addr + 4, 0, 12);
+			key->sk_family = AF_INET;
+		}
+	} else
+		return -1;
+	return 0;
+}
+
+/* The key of a socket address, without a detour through text. */
+int
+addr_key_sa(const struct sockaddr_storage *from, socklen_t len,
+    struct srckey *key)
+{
+	struct sockaddr_storage	 ss = *from;
+
+	memset(key, 0, sizeof(*key));
+	addr_unmap(&ss, &len);
+	if (ss.ss_family == AF_INET)
+		memcpy(key->sk_addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	else if (ss.ss_family == AF_INET6)
+		memcpy(key->sk_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    16);
+	else
+		return -1;
+	key->sk_family = ss.ss_family;
+	return 0;
+}
+
+/* Clears an IPv6 key's bits beyond prefix (1..128); IPv4 stays whole. */
+void
+addr_key_mask(struct srckey *key, int prefix)
+{
+	int	 i;
+
+	if (key->sk_family != AF_INET6 || prefix <= 0 || prefix >= 128)
+		return;
+	for (i = prefix / 8; i < 16; i++)
+		key->sk_addr[i] = i == prefix / 8 ?
+		    key->sk_addr[i] & (uint8_t)(0xff << (8 - prefix % 8)) : 0;
+}
+
+/* Whether two keys are one client, an IPv6 one counted by its prefix. */
+int
+addr_key_same(const struct srckey *a, const struct srckey *b, int prefix)
+{
+	struct srckey	 ma = *a, mb = *b;
+
+	if (a->sk_family == 0 || a->sk_family != b->sk_family)
+		return 0;
+	addr_key_mask(&ma, prefix);
+	addr_key_mask(&mb, prefix);
+	return memcmp(ma.sk_addr, mb.sk_addr, sizeof(ma.sk_addr)) == 0;
 }

@@ -54,6 +54,7 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 	ch->ch_svc = sv;
 	ch->ch_wait = wait_ls;
 	strncpy(ch->ch_peer, peer, sizeof(ch->ch_peer) - 1);
+	(void)addr_key(ch->ch_peer, &ch->ch_src);	/* "-", "pid N": none */
 	ch->ch_start = mono_ms();
 	ch->ch_err = *el;
 	if (sc->sc_timeout > 0)
@@ -76,15 +77,23 @@ child_find(pid_t pid)
 	return NULL;
 }
 
+/*
+ * The service's instances serving the client at peer, an IPv6 client
+ * counted by the service's prefix (judged now, so a reload that changes
+ * the prefix holds for the instances already running).
+ */
 unsigned
 child_count_source(const struct service *sv, const char *peer)
 {
+	struct srckey	 key;
 	unsigned	 n = 0;
 	size_t		 i;
 
+	if (addr_key(peer, &key) == -1)
+		return 0;
 	for (i = 0; i < nchildren; i++)
-		if (children[i].ch_svc == sv &&
-		    strcmp(children[i].ch_peer, peer) == 0)
+		if (children[i].ch_svc == sv && addr_key_same(&children[i].ch_src,
+		    &key, sv->sv_conf->sc_per_source_ipv6_prefix))
 			n++;
 	return n;
 }

@@ -684,6 +684,8 @@ key_wait(struct build *b, const config_setting_t *s)
 	if (get_bool(b, s, &b->b_sc->sc_wait) == -1)
 		return -1;
 	b->b_wait_set = 1;
+	b->b_wait_own = b->b_own;
+	b->b_wait_at = where_of(b->b_ld, s);
 	return 0;
 }
 
@@ -853,9 +855,18 @@ key_instances(struct build *b, const config_setting_t *s)
 	return get_int(b, s, 0, INT_MAX, &b->b_sc->sc_instances);
 }
 
+/* Where a setting finish_policy() checks came from. */
+static void
+policy_key_at(struct build *b, const config_setting_t *s, enum policy_key k)
+{
+	b->b_pk_set[k] = b->b_own ? 1 : 2;
+	b->b_pk_at[k] = where_of(b->b_ld, s);
+}
+
 static int
 key_per_source(struct build *b, const config_setting_t *s)
 {
+	policy_key_at(b, s, PK_PER_SOURCE);
 	return get_int(b, s, 0, INT_MAX, &b->b_sc->sc_per_source);
 }
 
@@ -868,7 +879,15 @@ key_rate(struct build *b, const config_setting_t *s)
 static int
 key_per_source_rate(struct build *b, const config_setting_t *s)
 {
+	policy_key_at(b, s, PK_PER_SOURCE_RATE);
 	return get_int(b, s, 0, INT_MAX, &b->b_sc->sc_per_source_rate);
+}
+
+static int
+key_per_source_ipv6_prefix(struct build *b, const config_setting_t *s)
+{
+	policy_key_at(b, s, PK_IPV6_PREFIX);
+	return get_int(b, s, 1, 128, &b->b_sc->sc_per_source_ipv6_prefix);
 }
 
 static int
@@ -914,12 +933,14 @@ get_cidrs(struct build *b, const config_setting_t *s, struct cidr **cp,
 static int
 key_allow(struct build *b, const config_setting_t *s)
 {
+	policy_key_at(b, s, PK_ALLOW);
 	return get_cidrs(b, s, &b->b_sc->sc_allow, &b->b_sc->sc_nallow);
 }
 
 static int
 key_deny(struct build *b, const config_setting_t *s)
 {
+	policy_key_at(b, s, PK_DENY);
 	return get_cidrs(b, s, &b->b_sc->sc_deny, &b->b_sc->sc_ndeny);
 }
 
@@ -1110,6 +1131,7 @@ static const struct key keys[] = {
 	{ "per_source",		key_per_source },
 	{ "rate",		key_rate },
 	{ "per_source_rate",	key_per_source_rate },
+	{ "per_source_ipv6_prefix", key_per_source_ipv6_prefix },
 	{ "refuse_message",	key_refuse_message },
 	{ "allow",		key_allow },
 	{ "deny",		key_deny },
@@ -1156,6 +1178,7 @@ svc_new(struct loader *ld)
 	sc->sc_socket_uid = (uid_t)-1;
 	sc->sc_socket_gid = (gid_t)-1;
 	sc->sc_instances = 128;
+	sc->sc_per_source_ipv6_prefix = 64;
 	sc->sc_chdir = xstrdup("/");
 	sc->sc_stderr = STDERR_LOG;
 	sc->sc_backlog = 128;
@@ -1229,6 +1252,108 @@ conf_add(struct loader *ld, struct build *b)
 	ld->ld_named[cf->cf_nsvcs] = b->b_name_at.w_line > 0 ? b->b_name_at :
 	    b->b_at;
 	cf->cf_svcs[cf->cf_nsvcs++] = sc;
+}
+
+/* A note for the log and for superd -t, not an error. */
+void
+warning(struct loader *ld, const struct where *w, const char *fmt, ...)
+{
+	struct conf_errors	*cw = &ld->ld_conf->cf_warnings;
+	va_list			 ap;
+	char			*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	cw->ce_msg = xreallocarray(cw->ce_msg, cw->ce_count + 1,
+	    sizeof(*cw->ce_msg));
+	if (w->w_line > 0)
+		cw->ce_msg[cw->ce_count++] = xasprintf("%s:%d: %s", w->w_file,
+		    w->w_line, msg);
+	else
+		cw->ce_msg[cw->ce_count++] = xasprintf("%s: %s", w->w_file,
+		    msg);
+	free(msg);
+}
+
+static const char *const policy_key_names[PK_COUNT] = {
+	[PK_ALLOW] = "allow",
+	[PK_DENY] = "deny",
+	[PK_PER_SOURCE] = "per_source",
+	[PK_PER_SOURCE_RATE] = "per_source_rate",
+	[PK_IPV6_PREFIX] = "per_source_ipv6_prefix",
+};
+
+/* Whether the setting asks for anything (an empty list, a 0, do not). */
+static int
+policy_key_used(const struct svc_conf *sc, enum policy_key k)
+{
+	switch (k) {
+	case PK_ALLOW:
+		return sc->sc_nallow > 0;
+	case PK_DENY:
+		return sc->sc_ndeny > 0;
+	case PK_PER_SOURCE:
+		return sc->sc_per_source > 0;
+	case PK_PER_SOURCE_RATE:
+		return sc->sc_per_source_rate > 0;
+	default:
+		return 1;
+	}
+}
+
+/* Why superd cannot apply setting k to the service, or NULL. */
+static const char *
+policy_key_void(const struct svc_conf *sc, enum policy_key k)
+{
+	if (sc->sc_proto == PROTO_UNIX)
+		return "unix services (a client has no address)";
+	if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE)
+		return "wait services (the program takes its clients itself)";
+	if (sc->sc_proto == PROTO_UDP && k == PK_PER_SOURCE)
+		return "udp builtins (a datagram starts no instance)";
+	return NULL;
+}
+
+/*
+ * What superd cannot do for this service must not pass as done.  A udp
+ * program is always a wait service: superd cannot hand it one datagram,
+ * and accept() on its socket would only fail, again and again.  Written
+ * in the service, either is an error at the setting's line; from the
+ * superd block (or an inetd.conf line) a warning naming the service, so
+ * that a default stays usable and an inetd.conf line is still served.
+ */
+void
+finish_policy(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+	const char	*name = sc->sc_name != NULL ? sc->sc_name : "?";
+	const char	*why;
+	int		 k;
+
+	if (sc->sc_proto == PROTO_UDP && !sc->sc_wait &&
+	    sc->sc_builtin == BUILTIN_NONE && b->b_prog_set) {
+		if (b->b_wait_own)
+			problem(b->b_ld, &b->b_wait_at, "\"wait\" = false: a "
+			    "udp program must be a wait service");
+		else
+			warning(b->b_ld, &b->b_wait_at, "udp service \"%s\" "
+			    "runs a program: nowait is not possible, served as "
+			    "wait", name);
+		sc->sc_wait = 1;
+	}
+	for (k = 0; k < PK_COUNT; k++) {
+		if (b->b_pk_set[k] == 0 || !policy_key_used(sc, k) ||
+		    (why = policy_key_void(sc, k)) == NULL)
+			continue;
+		if (b->b_pk_set[k] == 1)
+			problem(b->b_ld, &b->b_pk_at[k], "\"%s\" does not "
+			    "apply to %s", policy_key_names[k], why);
+		else if (k != PK_IPV6_PREFIX)
+			warning(b->b_ld, &b->b_pk_at[k], "\"%s\" of the superd "
+			    "block does not apply to service \"%s\": %s; "
+			    "ignored there", policy_key_names[k], name, why);
+	}
 }
 
 /*

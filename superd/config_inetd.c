@@ -158,6 +158,7 @@ inetd_entry(struct inetd_file *ifl, struct inetd_ent *ie)
 	sc->sc_proto = ie->ie_proto;
 	sc->sc_wait = ie->ie_wait;
 	b.b_wait_set = 1;
+	b.b_wait_at = ifl->if_at;
 	if (ie->ie_max > 0)
 		sc->sc_instances = ie->ie_max;
 	if (ie->ie_tcpmux)

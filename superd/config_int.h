@@ -53,6 +53,16 @@ struct loader {
 	struct addrinfo		*ld_ai;		/* a lookup being used */
 };
 
+/* The settings that need a client address, checked by finish_policy(). */
+enum policy_key {
+	PK_ALLOW,
+	PK_DENY,
+	PK_PER_SOURCE,
+	PK_PER_SOURCE_RATE,
+	PK_IPV6_PREFIX,
+	PK_COUNT
+};
+
 /* One service being built: the svc_conf and what needs all of it. */
 struct build {
 	struct loader	*b_ld;
@@ -60,6 +70,10 @@ struct build {
 	struct where	 b_at;		/* its `{`, or its inetd.conf line */
 	int		 b_own;		/* current setting is the service's own */
 	int		 b_wait_set;
+	int		 b_wait_own;	/* wait is the service's own setting */
+	struct where	 b_wait_at;	/* its line, or the inetd.conf line */
+	int		 b_pk_set[PK_COUNT];	/* 1 own, 2 from the superd block */
+	struct where	 b_pk_at[PK_COUNT];
 	int		 b_stderr_set;
 	int		 b_port_set;	/* given, even if wrong */
 	int		 b_prog_set;	/* server or builtin given */
@@ -107,6 +121,9 @@ void		 build_init(struct build *, struct loader *,
 void		 build_defaults(struct build *, const int *);
 void		 build_clear(struct build *);
 void		 conf_add(struct loader *, struct build *);
+void		 warning(struct loader *, const struct where *, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
+void		 finish_policy(struct build *);
 
 /* config_file.c */
 char		*dir_of(const char *);

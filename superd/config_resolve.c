@@ -401,6 +401,7 @@ build_finish(struct build *b)
 	finish_program(b);
 	if (!b->b_wait_set)
 		sc->sc_wait = sc->sc_proto == PROTO_UDP;
+	finish_policy(b);
 	if (sc->sc_proto == PROTO_UNIX) {
 		sc->sc_port = -1;
 		if (sc->sc_path == NULL && !b->b_path_set)

@@ -458,9 +458,12 @@ listener_ready(struct service *sv, struct listener *ls)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 
+	/* A udp program is always lent the socket (config.c sees to its
+	 * wait): accept() there would fail at once, again and again. */
 	if (sc->sc_proto == PROTO_UDP && sc->sc_builtin != BUILTIN_NONE)
 		builtin_dgram(sv, ls);
-	else if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE)
+	else if ((sc->sc_wait || sc->sc_proto == PROTO_UDP) &&
+	    sc->sc_builtin == BUILTIN_NONE)
 		lend_listener(sv, ls);
 	else
 		accept_clients(sv, ls);

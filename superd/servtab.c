@@ -333,6 +333,30 @@ settle_old(struct service **svs, size_t nsv)
 	}
 }
 
+/* Tells builtin.c which ports its UDP builtins answer on now. */
+static void
+own_ports_refresh(void)
+{
+	struct listener	*ls;
+	char		 ip[64];
+	unsigned	 port;
+	size_t		 i, j;
+
+	builtin_ports_clear();
+	for (i = 0; i < ntable; i++) {
+		if (table[i]->sv_conf->sc_proto != PROTO_UDP ||
+		    table[i]->sv_conf->sc_builtin == BUILTIN_NONE)
+			continue;
+		for (j = 0; j < table[i]->sv_nls; j++) {
+			ls = table[i]->sv_ls[j];
+			if (ls->ls_fd != -1 && addr_format((struct sockaddr *)
+			    &ls->ls_bound, ls->ls_boundlen, ip, sizeof(ip),
+			    &port) == 0 && port != 0)
+				builtin_port_add(port);
+		}
+	}
+}
+
 /*
  * Makes nc the running configuration.  Unchanged listeners keep their
  * sockets, removed ones close, new ones open; running instances are never
@@ -394,6 +418,7 @@ servtab_apply(struct conf *nc)
 			if (table[i]->sv_ls[j]->ls_fd == -1 &&
 			    listener_open(table[i]->sv_ls[j]) == -1)
 				failed++;
+	own_ports_refresh();
 	log_info("configuration %s: %zu services, listeners kept %zu, "
 	    "added %zu, retired %zu, failed %zu", nc->cf_file, ntable,
 	    rp.rp_kept, rp.rp_added, rp.rp_retired, failed);
@@ -422,6 +447,8 @@ servtab_retry(int64_t now, int64_t *next)
 			if (*next == 0 || ls->ls_retry_at < *next)
 				*next = ls->ls_retry_at;
 		}
+	if (opened)
+		own_ports_refresh();
 	if (opened && servtab_write_ports() == -1)
 		log_warn("cannot write ports file %s", ports_path());
 }

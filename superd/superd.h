@@ -101,6 +101,7 @@ struct svc_conf {
 	int		 sc_per_source;
 	int		 sc_rate;	/* new instances per second */
 	int		 sc_per_source_rate; /* per minute per address */
+	int		 sc_per_source_ipv6_prefix; /* an IPv6 client is its /N */
 	char		*sc_refuse_message; /* NULL or "" for none */
 	struct cidr	*sc_allow;
 	size_t		 sc_nallow;
@@ -181,6 +182,15 @@ void		 inetd_ent_clear(struct inetd_ent *);
 
 struct service;
 
+/*
+ * A client as per-source limits count it: IPv4 by its address (an
+ * IPv4-mapped one too), IPv6 by the service's prefix of it (addr.c).
+ */
+struct srckey {
+	int		 sk_family;	/* AF_INET, AF_INET6; 0: none */
+	uint8_t		 sk_addr[16];	/* network order; 4 bytes for IPv4 */
+};
+
 struct errlog {
 	int			 el_fd;		/* read end, -1 when none */
 	int			 el_wfd;	/* write end kept, or -1 */
@@ -247,6 +257,7 @@ struct child {
 	struct service		*ch_svc;
 	struct listener		*ch_wait;	/* wait mode listener, or NULL */
 	char			 ch_peer[64];	/* address of the client */
+	struct srckey		 ch_src;	/* the same, for per_source */
 	int64_t			 ch_start;	/* mono_ms() */
 	int64_t			 ch_deadline;	/* mono_ms(), 0 = none */
 	int			 ch_killed;	/* 1 SIGTERM sent, 2 SIGKILL sent */
@@ -287,6 +298,12 @@ int		 addr_format(const struct sockaddr *, socklen_t, char *, size_t,
 void		 addr_unmap(struct sockaddr_storage *, socklen_t *);
 int		 peer_fill(struct peer *, int, enum proto,
 		    const struct sockaddr_storage *, socklen_t);
+int		 addr_key(const char *, struct srckey *);
+int		 addr_key_sa(const struct sockaddr_storage *, socklen_t,
+		    struct srckey *);
+void		 addr_key_mask(struct srckey *, int);
+int		 addr_key_same(const struct srckey *, const struct srckey *,
+		    int);
 
 /* env.c: the environment of a started program, pure */
 char		**env_build(const struct svc_conf *, const struct peer *);
@@ -343,8 +360,10 @@ int		 cidr_match(const struct cidr *, const char *);
 int		 policy_rate_ready(struct service *, int64_t, int64_t *);
 void		 policy_rate_take(struct service *);
 struct src_table;
-int		 policy_source_rate(struct src_table **, int, const char *,
-		    int64_t);
+int		 policy_source_rate(struct src_table **, int, int,
+		    const char *, int64_t);
+ssize_t		 policy_dgram(struct service *, const struct srckey *, size_t,
+		    size_t, size_t, int64_t);
 void		 policy_source_free(struct src_table *);
 
 /* fds.c */
@@ -403,6 +422,8 @@ int		 builtin_inline(enum builtin, enum proto);
 void		 builtin_reply(enum builtin, int);
 void		 builtin_run(enum builtin, int) __attribute__((noreturn));
 void		 builtin_dgram(struct service *, struct listener *);
+void		 builtin_ports_clear(void);
+void		 builtin_port_add(unsigned);
 
 /* deadline.c */
 ssize_t		 deadline_read(int, void *, size_t, int64_t);

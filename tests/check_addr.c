@@ -1,5 +1,6 @@
 /*
- * check_addr.c - address formatting and ACL matching (addr.c, policy.c).
+ * check_addr.c - address formatting and ACL matching (addr.c, policy.c),
+ * per-source keys and the per-source table.
  */
 #include <sys/socket.h>
 
@@ -176,12 +177,12 @@ START_TEST(source_rate_window_and_addresses)
 	int			 i;
 
 	for (i = 0; i < 3; i++)
-		ck_assert(policy_source_rate(&st, 3, "192.0.2.1", t0 + i));
-	ck_assert(!policy_source_rate(&st, 3, "192.0.2.1", t0 + 10));
-	ck_assert(policy_source_rate(&st, 3, "192.0.2.2", t0 + 10));
-	ck_assert(!policy_source_rate(&st, 3, "192.0.2.1", t0 + 59999));
+		ck_assert(policy_source_rate(&st, 3, 64, "192.0.2.1", t0 + i));
+	ck_assert(!policy_source_rate(&st, 3, 64, "192.0.2.1", t0 + 10));
+	ck_assert(policy_source_rate(&st, 3, 64, "192.0.2.2", t0 + 10));
+	ck_assert(!policy_source_rate(&st, 3, 64, "192.0.2.1", t0 + 59999));
 	/* The count expires by itself a minute after the window opened. */
-	ck_assert(policy_source_rate(&st, 3, "192.0.2.1", t0 + 60000));
+	ck_assert(policy_source_rate(&st, 3, 64, "192.0.2.1", t0 + 60000));
 	policy_source_free(st);
 }
 END_TEST
@@ -196,12 +197,12 @@ START_TEST(source_rate_bounded_memory)
 	for (i = 0; i < 200000; i++) {
 		snprintf(addr, sizeof(addr), "10.%d.%d.%d", (i >> 16) & 255,
 		    (i >> 8) & 255, i & 255);
-		refused += !policy_source_rate(&st, 1, addr, 1000);
+		refused += !policy_source_rate(&st, 1, 64, addr, 1000);
 	}
 	ck_assert_int_eq(refused, 0);
-	/* ...and one address over its limit is still refused after it. */
-	ck_assert(policy_source_rate(&st, 1, "198.51.100.7", 2000));
-	ck_assert(!policy_source_rate(&st, 1, "198.51.100.7", 2001));
+	/* ...and once their minute is over, the table counts again. */
+	ck_assert(policy_source_rate(&st, 1, 64, "198.51.100.7", 62000));
+	ck_assert(!policy_source_rate(&st, 1, 64, "198.51.100.7", 62001));
 	policy_source_free(st);
 }
 END_TEST
@@ -220,6 +221,7 @@ START_TEST(admit_order_and_reasons)
 	sc.sc_nallow = 1;
 	sc.sc_per_source = 2;
 	sc.sc_per_source_rate = 3;
+	sc.sc_per_source_ipv6_prefix = 64;
 	ck_assert_str_eq(policy_admit(&sv, "192.0.2.1", 0, 0), "acl");
 	ck_assert_str_eq(policy_admit(&sv, "127.0.0.1", 2, 0), "per_source");
 	ck_assert_ptr_null(policy_admit(&sv, "127.0.0.1", 1, 0));
@@ -233,6 +235,153 @@ START_TEST(admit_order_and_reasons)
 	/* Unless the address is the client's own (a tcpmux target). */
 	ck_assert_str_eq(policy_judge(&sv, "192.0.2.1", 0, 4), "acl");
 	ck_assert_str_eq(policy_judge(&sv, "127.0.0.3", 2, 4), "per_source");
+	policy_source_free(sv.sv_sources);
+}
+END_TEST
+
+START_TEST(source_key_v4_mapped_and_prefix)
+{
+	struct srckey	 a, b;
+
+	ck_assert_int_eq(addr_key("::ffff:192.0.2.7", &a), 0);
+	ck_assert_int_eq(addr_key("192.0.2.7", &b), 0);
+	ck_assert_int_eq(a.sk_family, AF_INET);
+	ck_assert(addr_key_same(&a, &b, 64));
+	/* IPv4 is counted by the whole address, whatever the prefix. */
+	ck_assert_int_eq(addr_key("192.0.2.8", &b), 0);
+	ck_assert(!addr_key_same(&a, &b, 1));
+	ck_assert_int_eq(addr_key("2001:db8:1:2:aaaa::1", &a), 0);
+	ck_assert_int_eq(addr_key("2001:db8:1:2:5555::9", &b), 0);
+	ck_assert(addr_key_same(&a, &b, 64));
+	ck_assert(!addr_key_same(&a, &b, 65));
+	ck_assert(!addr_key_same(&a, &b, 128));
+	ck_assert_int_eq(addr_key("2001:db8:1:3::1", &b), 0);
+	ck_assert(!addr_key_same(&a, &b, 64));
+	ck_assert(addr_key_same(&a, &b, 62));
+	ck_assert(addr_key_same(&a, &b, 48));
+	ck_assert_int_eq(addr_key("fe80::1%lo", &a), 0);
+	ck_assert_int_eq(addr_key("fe80::2", &b), 0);
+	ck_assert(addr_key_same(&a, &b, 64));
+	ck_assert_int_eq(addr_key("pid 42", &b), -1);
+	ck_assert(!addr_key_same(&b, &b, 64));
+}
+END_TEST
+
+/* Rotating through one /64 is one client; a /128 prefix undoes that. */
+START_TEST(source_rate_ipv6_by_prefix)
+{
+	struct src_table	*st = NULL;
+	char			 addr[64];
+	int			 i, admitted = 0;
+
+	for (i = 0; i < 100000; i++) {
+		snprintf(addr, sizeof(addr), "2001:db8:7:9:%x:%x::%x",
+		    i >> 16, i & 0xffff, i % 7);
+		admitted += policy_source_rate(&st, 1, 64, addr, 1000 + i / 10);
+	}
+	ck_assert_int_eq(admitted, 1);
+	/* Another /64 is another client. */
+	ck_assert(policy_source_rate(&st, 1, 64, "2001:db8:7:a::1", 20000));
+	policy_source_free(st);
+	st = NULL;
+	ck_assert(policy_source_rate(&st, 1, 128, "2001:db8:7:9::1", 1000));
+	ck_assert(policy_source_rate(&st, 1, 128, "2001:db8:7:9::2", 1000));
+	ck_assert(!policy_source_rate(&st, 1, 128, "2001:db8:7:9::2", 1001));
+	policy_source_free(st);
+}
+END_TEST
+
+/* A flood of fresh /64s must not wipe the count of a client held back. */
+START_TEST(source_rate_flood_keeps_limiting_entries)
+{
+	struct src_table	*st = NULL;
+	char			 addr[64];
+	int			 i, admitted = 0;
+
+	ck_assert(policy_source_rate(&st, 1, 64, "2001:db8:ffff:1::1", 1000));
+	ck_assert(!policy_source_rate(&st, 1, 64, "2001:db8:ffff:1::2", 1001));
+	for (i = 0; i < 100000; i++) {
+		snprintf(addr, sizeof(addr), "2001:db8:%x:%x::1", i >> 16,
+		    i & 0xffff);
+		admitted += policy_source_rate(&st, 1, 64, addr, 1002 + i / 100);
+	}
+	/* Fresh sources are admitted, tracked or not: nobody innocent is
+	 * refused for want of room. */
+	ck_assert_int_eq(admitted, 100000);
+	ck_assert(!policy_source_rate(&st, 1, 64, "2001:db8:ffff:1::3", 2100));
+	/* Its window over, the entry limits no more and lets it in. */
+	ck_assert(policy_source_rate(&st, 1, 64, "2001:db8:ffff:1::4", 61001));
+	policy_source_free(st);
+}
+END_TEST
+
+static ssize_t
+dgram_from(struct service *sv, const char *addr, size_t in, size_t want,
+    size_t least, int64_t now)
+{
+	struct srckey	 key;
+
+	ck_assert_int_eq(addr_key(addr, &key), 0);
+	return policy_dgram(sv, &key, in, want, least, now);
+}
+
+/*
+ * UDP builtins: a source never gets more bytes a second than it sent
+ * (with the headers) plus the allowance, nor more than 128 answers.
+ */
+START_TEST(dgram_budget_per_source)
+{
+	struct svc_conf	 sc;
+	struct service	 sv;
+	ssize_t		 n;
+	long		 sent = 0;
+	int		 i, answered = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	sc.sc_per_source_ipv6_prefix = 64;
+	sv.sv_conf = &sc;
+	/* chargen, empty datagrams: cut short, never over the budget. */
+	for (i = 0; i < 100; i++)
+		if ((n = dgram_from(&sv, "192.0.2.1", 0, 512, 0, 5000 + i)) > 0)
+			sent += n;
+	ck_assert_int_le(sent, 1024 + 100 * 28);
+	ck_assert_int_ge(sent, 1024);
+	/* Another source has its own budget; a new second refills it. */
+	ck_assert_int_eq(dgram_from(&sv, "192.0.2.2", 0, 512, 0, 5100), 512);
+	ck_assert_int_eq(dgram_from(&sv, "192.0.2.1", 0, 512, 0, 6000), 512);
+	/* An answer that cannot be cut is none rather than short. */
+	ck_assert_int_eq(dgram_from(&sv, "192.0.2.3", 0, 2000, 2000, 7000), -1);
+	/* echo: what it sent comes back, but at most 128 times a second. */
+	for (i = 0; i < 1000; i++)
+		answered += dgram_from(&sv, "2001:db8::1", 100, 100, 100,
+		    8000 + i * 2) == 100;
+	ck_assert_int_eq(answered, 128 * 2);
+	/* A loopback source is a local process: its answers are not
+	 * counted, its bytes are. */
+	for (i = 0, answered = 0; i < 1000; i++)
+		answered += dgram_from(&sv, i % 2 ? "::1" : "127.0.0.9", 100,
+		    100, 100, 9000) == 100;
+	ck_assert_int_eq(answered, 1000);
+	for (i = 0, sent = 0; i < 100; i++)
+		if ((n = dgram_from(&sv, "::1", 0, 512, 0, 30000)) > 0)
+			sent += n;
+	ck_assert_int_le(sent, 1024 + 100 * 28);
+	/* per_source_rate counts answers a minute, by /64. */
+	sc.sc_per_source_rate = 2;
+	ck_assert_int_eq(dgram_from(&sv, "2001:db8:5::1", 4, 4, 4, 20000), 4);
+	ck_assert_int_eq(dgram_from(&sv, "2001:db8:5::2", 4, 4, 4, 21000), 4);
+	ck_assert_int_eq(dgram_from(&sv, "2001:db8:5::3", 4, 4, 4, 22000), -1);
+	ck_assert_int_eq(dgram_from(&sv, "2001:db8:6::3", 4, 4, 4, 22000), 4);
+	/* discard answers nothing: no budget, per_source_rate still. */
+	sc.sc_builtin = BUILTIN_DISCARD;
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(dgram_from(&sv, "2001:db8:7::1", 100, 0, 0,
+		    30000 + i), i < 2 ? 0 : -1);
+	sc.sc_per_source_rate = 0;
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(dgram_from(&sv, "2001:db8:7::1", 100, 0, 0,
+		    30000 + i), 0);
 	policy_source_free(sv.sv_sources);
 }
 END_TEST
@@ -253,6 +402,10 @@ addr_suite(void)
 	tcase_add_test(tc, source_rate_window_and_addresses);
 	tcase_add_test(tc, source_rate_bounded_memory);
 	tcase_add_test(tc, admit_order_and_reasons);
+	tcase_add_test(tc, source_key_v4_mapped_and_prefix);
+	tcase_add_test(tc, source_rate_ipv6_by_prefix);
+	tcase_add_test(tc, source_rate_flood_keeps_limiting_entries);
+	tcase_add_test(tc, dgram_budget_per_source);
 	suite_add_tcase(s, tc);
 	return s;
 }

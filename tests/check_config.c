@@ -1507,6 +1507,119 @@ START_TEST(test_inetd_root_mode)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------
+ * Settings that need a client address, and udp programs without wait.
+ */
+
+START_TEST(test_policy_not_applicable)
+{
+	static const char *const want[] = {
+		"data/bad-policy.conf:5: \"wait\" = false: a udp program must "
+		    "be a wait service",
+		"data/bad-policy.conf:8: \"per_source\" does not apply to udp "
+		    "builtins (a datagram starts no instance)",
+		"data/bad-policy.conf:12: \"allow\" does not apply to wait "
+		    "services (the program takes its clients itself)",
+		"data/bad-policy.conf:13: \"deny\" does not apply to wait "
+		    "services (the program takes its clients itself)",
+		"data/bad-policy.conf:14: \"per_source\" does not apply to "
+		    "wait services (the program takes its clients itself)",
+		"data/bad-policy.conf:15: \"per_source_rate\" does not apply "
+		    "to wait services (the program takes its clients itself)",
+		"data/bad-policy.conf:16: \"per_source_ipv6_prefix\" does not "
+		    "apply to wait services (the program takes its clients "
+		    "itself)",
+		"data/bad-policy.conf:19: \"allow\" does not apply to unix "
+		    "services (a client has no address)",
+		"data/bad-policy.conf:20: \"per_source\" does not apply to "
+		    "unix services (a client has no address)",
+		"data/bad-policy.conf:21: \"per_source_rate\" does not apply "
+		    "to unix services (a client has no address)",
+		"data/bad-policy.conf:23: \"per_source_ipv6_prefix\" = 0: must "
+		    "be 1 to 128",
+		"data/bad-policy.conf:25: \"per_source_ipv6_prefix\" = 129: "
+		    "must be 1 to 128",
+		NULL };
+
+	expect_errors("data/bad-policy.conf", want);
+}
+END_TEST
+
+/*
+ * From the superd block the same settings stay usable: a warning names
+ * each service they cannot apply to, and a udp program is served as wait.
+ */
+START_TEST(test_policy_defaults_warn)
+{
+	static const char *const want[] = {
+		"data/good-policy-defaults.conf:5: udp service \"u\" runs a "
+		    "program: nowait is not possible, served as wait",
+		"data/good-policy-defaults.conf:6: \"allow\" of the superd "
+		    "block does not apply to service \"u\": wait services (the "
+		    "program takes its clients itself); ignored there",
+		"data/good-policy-defaults.conf:7: \"per_source\" of the "
+		    "superd block does not apply to service \"u\": wait "
+		    "services (the program takes its clients itself); ignored "
+		    "there",
+		"data/good-policy-defaults.conf:8: \"per_source_rate\" of the "
+		    "superd block does not apply to service \"u\": wait "
+		    "services (the program takes its clients itself); ignored "
+		    "there",
+		"data/good-policy-defaults.conf:7: \"per_source\" of the "
+		    "superd block does not apply to service \"ue\": udp "
+		    "builtins (a datagram starts no instance); ignored there",
+		"data/good-policy-defaults.conf:6: \"allow\" of the superd "
+		    "block does not apply to service \"x\": unix services (a "
+		    "client has no address); ignored there",
+		"data/good-policy-defaults.conf:7: \"per_source\" of the "
+		    "superd block does not apply to service \"x\": unix "
+		    "services (a client has no address); ignored there",
+		"data/good-policy-defaults.conf:8: \"per_source_rate\" of the "
+		    "superd block does not apply to service \"x\": unix "
+		    "services (a client has no address); ignored there",
+		NULL };
+	struct conf	*cf;
+	struct svc_conf	*sc;
+	size_t		 i;
+
+	cf = load_ok("data/good-policy-defaults.conf");
+	for (i = 0; want[i] != NULL && i < cf->cf_warnings.ce_count; i++)
+		ck_assert_str_eq(cf->cf_warnings.ce_msg[i], want[i]);
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, i);
+	ck_assert_ptr_null(want[i]);
+	sc = svc(cf, "t", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_per_source, 2);
+	ck_assert_int_eq(sc->sc_per_source_ipv6_prefix, 48);
+	ck_assert_int_eq(svc(cf, "u", PROTO_UDP)->sc_wait, 1);
+	sc = svc(cf, "ue", PROTO_UDP);
+	ck_assert_int_eq(sc->sc_per_source_rate, 10);
+	ck_assert_uint_eq(sc->sc_nallow, 1);
+	config_free(cf);
+	cf = load_ok("data/good-wait.conf");
+	ck_assert_int_eq(svc(cf, "t", PROTO_TCP)->sc_per_source_ipv6_prefix,
+	    64);
+	config_free(cf);
+}
+END_TEST
+
+/* A classic `dgram udp nowait` line is served, as wait, with a warning. */
+START_TEST(test_inetd_udp_nowait)
+{
+	struct conf	*cf;
+
+	write_inetd("tftp\tdgram\tudp\tnowait\t@U@\t/bin/cat\tcat\n"
+	    "time\tdgram\tudp\tnowait\t@U@\tinternal\n");
+	cf = load_ok("data/good-inetd.conf");
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, 1);
+	ck_assert_str_eq(cf->cf_warnings.ce_msg[0], "data/inetd.conf:1: udp "
+	    "service \"tftp\" runs a program: nowait is not possible, served "
+	    "as wait");
+	ck_assert_int_eq(svc(cf, "tftp", PROTO_UDP)->sc_wait, 1);
+	ck_assert_int_eq(svc(cf, "time", PROTO_UDP)->sc_wait, 0);
+	config_free(cf);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1572,6 +1685,13 @@ config_suite(void)
 	tcase_add_test(tc, test_inetd_errors);
 	tcase_add_test(tc, test_inetd_unserved_lines_skipped);
 	tcase_add_test(tc, test_inetd_root_mode);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_policy_not_applicable);
+	tcase_add_test(tc, test_policy_defaults_warn);
+	tcase_add_test(tc, test_inetd_udp_nowait);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
