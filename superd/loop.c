@@ -106,7 +106,7 @@ refuse(struct service *sv, int fd, const char *addr, const char *reason)
 	int		 len;
 
 	sv->sv_refused++;
-	log_info("%s: refused %s (%s)", sv->sv_conf->sc_name, addr, reason);
+	refused_log(sv, addr, reason);
 	if (msg != NULL && *msg != '\0') {
 		len = snprintf(line, sizeof(line), "%s\r\n", msg);
 		if (len > 0)
@@ -351,6 +351,7 @@ loop_run(void)
 		servtab_retry(now, &next);
 		child_timeouts(now, &next);
 		errlog_spares_expire(now, &next);
+		refused_summaries(now, &next);
 		if (launch_release() && (next == 0 || next > now + 1))
 			next = now + 1;
 		FD_ZERO(&fs.fs_read);

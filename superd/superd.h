@@ -215,6 +215,13 @@ struct ident {
 	struct timespec		 id_group_mtime;
 };
 
+/* The budget of `refused` lines of a service (refuse.c). */
+struct refusals {
+	int64_t			 rf_window;	/* start of this second */
+	unsigned		 rf_lines;	/* logged in it */
+	unsigned long		 rf_unlogged;	/* over the budget */
+};
+
 struct service {
 	struct svc_conf		*sv_conf;
 	struct listener	       **sv_ls;
@@ -227,6 +234,7 @@ struct service {
 	double			 sv_tokens;	/* rate bucket */
 	int64_t			 sv_tokens_at;
 	int			 sv_loops;	/* no-progress restarts in a row */
+	struct refusals		 sv_refusals;
 	struct src_table	*sv_sources;	/* per_source_rate counts */
 	struct ident		 sv_ident;
 	int64_t			 sv_errwindow;	/* start of this second's budget */
@@ -276,6 +284,13 @@ void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void		 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+size_t		 log_escape(char *, size_t, const char *, size_t);
+
+/* refuse.c */
+void		 refused_line(const char *, const char *, const char *);
+void		 refused_log(struct service *, const char *, const char *);
+void		 refused_summaries(int64_t, int64_t *);
 
 /* addr.c: address formatting, pure */
 int		 addr_format(const struct sockaddr *, socklen_t, char *, size_t,

@@ -147,7 +147,7 @@ tcpmux_select(int fd, const char *peer_ip)
 		_exit(1);
 	}
 	if (!policy_acl(sc, peer_ip)) {
-		log_info("%s: refused %s (acl)", sc->sc_name, peer_ip);
+		refused_line(sc->sc_name, peer_ip, "acl");
 		snprintf(line, sizeof(line), "-%s\r\n", sc->sc_refuse_message &&
 		    *sc->sc_refuse_message ? sc->sc_refuse_message :
 		    "Access denied");
