@@ -243,9 +243,8 @@ lend_listener(struct service *sv, struct listener *ls)
 	pid_t		 pid;
 	int		 failed;
 
-	if (sv->sv_conf->sc_proto == PROTO_UDP &&
-	    listener_head_peek(ls, from, sizeof(from)) == -1)
-		return;		/* nothing queued after all */
+	if (looping_lend(sv, ls, from, sizeof(from)) == -1)
+		return;		/* nothing queued after all (or dropped) */
 	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed, &el)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
@@ -257,7 +256,8 @@ lend_listener(struct service *sv, struct listener *ls)
 		listener_drop_head(ls);
 	policy_rate_take(sv);
 	log_start(sv, pid, from);
-	if (child_add(sv, ls, pid, from, &el) == -1)
+	/* A program that cannot start is no client's fault (looping.c). */
+	if (child_add(sv, ls, pid, failed ? "-" : from, &el) == -1)
 		log_warn("%s: child table", sv->sv_conf->sc_name);
 }
 

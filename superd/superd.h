@@ -201,6 +201,8 @@ struct listener {
 	int			 ls_head_valid;
 	int			 ls_head_fresh;	/* seen at the last reap, not lent */
 	char			 ls_head_peer[64]; /* its source, for the log */
+	int			 ls_queued;	/* wait/tcp: accept queue when lent
+						   (-1 unknown or full) */
 };
 
 /* The identity a service's programs get, resolved by superd (ident.c). */
@@ -213,6 +215,26 @@ struct ident {
 	int64_t			 id_checked;	/* mono_ms() of the last look */
 	struct timespec		 id_passwd_mtime;
 	struct timespec		 id_group_mtime;
+};
+
+#define LOOP_MAX	10	/* no-progress restarts in a row: looping */
+#define LOOP_DROPS	16	/* sources dropped at once, per service */
+
+/* A source whose datagrams a looping wait service does not get for now. */
+struct loop_drop {
+	char			 ld_addr[64];
+	int64_t			 ld_until;	/* mono_ms(); passed: a free slot */
+};
+
+/* Whether a wait service makes progress, and whom to blame (looping.c). */
+struct loopwatch {
+	int			 lw_count;	/* no-progress restarts in a row */
+	int			 lw_blameless;	/* one of them had no source */
+	int			 lw_nsrcs;
+	char			 lw_srcs[LOOP_MAX][64]; /* blamed since the last
+						   progress, each once */
+	int64_t			 lw_progress_at; /* mono_ms(), 0 = never */
+	struct loop_drop	 lw_drops[LOOP_DROPS];
 };
 
 /* The budget of `refused` lines of a service (refuse.c). */
@@ -233,7 +255,7 @@ struct service {
 	int			 sv_pause_logged;
 	double			 sv_tokens;	/* rate bucket */
 	int64_t			 sv_tokens_at;
-	int			 sv_loops;	/* no-progress restarts in a row */
+	struct loopwatch	 sv_loop;
 	struct refusals		 sv_refusals;
 	struct src_table	*sv_sources;	/* per_source_rate counts */
 	struct ident		 sv_ident;
@@ -323,6 +345,8 @@ int		 listener_same(const struct svc_conf *, const struct bindaddr *,
 int		 listener_head_peek(struct listener *, char *, size_t);
 int		 listener_head_same(struct listener *);
 void		 listener_drop_head(struct listener *);
+void		 listener_queue_mark(struct listener *);
+int		 listener_queue_same(const struct listener *);
 
 /* servtab.c */
 struct lkey {
@@ -401,6 +425,10 @@ void		 child_forget_listener(const struct listener *);
 void		 child_rebind(struct service *, struct service *);
 unsigned	 child_count_source(const struct service *, const char *);
 size_t		 child_count(void);
+
+/* looping.c */
+int		 looping_lend(struct service *, struct listener *, char *, size_t);
+void		 looping_end(struct child *, int, int64_t);
 
 /* io.c */
 int		 write_all(int, const void *, size_t);

@@ -1,4 +1,6 @@
-"""Fault case 60 of tests/FAULTS.md: the log flooded and forged."""
+"""Fault cases 58, 60 and 64 of tests/FAULTS.md: one client pausing a UDP
+wait service, the log flooded and forged, and a TCP wait program that never
+accepts."""
 
 import os
 import re
@@ -41,6 +43,61 @@ def udp_rx_queue(port):
             if int(cols[1].split(":")[1], 16) == port:
                 return int(cols[4].split(":")[1], 16)
     return None
+
+
+# -- 58 ---------------------------------------------------------------------
+
+# Reads one datagram; one that says "crash" makes it fail at once, any
+# other is answered.
+FLAKY = """import socket, sys
+s = socket.socket(fileno=0)
+data, peer = s.recvfrom(4096)
+if data.startswith(b"crash"):
+    sys.exit(1)
+s.sendto(b"ok " + data, peer)
+"""
+
+
+@limit(40)
+def test_udp_wait_one_failing_source_is_dropped_others_served(t):
+    prog = t.write("flaky.py", FLAKY, 0o755)
+    sd = t.start([service("flaky", protocol="udp", wait=True,
+                          server=python3(), args=[prog]),
+                  service("other", server="/bin/echo", args=["o"])])
+    port = sd.port("flaky", "udp")
+    bad = udp_client(t, "127.0.0.2")
+    good = udp_client(t, "127.0.0.1")
+    # The healthy client is served first: the program works.
+    good.sendto(b"first", ("127.0.0.1", port))
+    check(reply(good, 5) == b"ok first", "the healthy client not served")
+    mark = sd.mark()
+    for i in range(12):
+        bad.sendto(b"crash%d" % i, ("127.0.0.1", port))
+    m = sd.wait_log(tag("flaky") + r": looping.*", mark, timeout=15,
+                    what="the looping verdict")
+    check(re.match(tag("flaky") + r": looping on datagrams from "
+                   r"127\.0\.0\.2 \(10 restarts without progress\), "
+                   r"dropping them for 10 s$", m.group(0)),
+          "one source's failures did not drop that source: %r" % m.group(0))
+    check(starts(sd, "flaky", mark) == 10, "%d instances for the failing "
+          "source, not 10" % starts(sd, "flaky", mark))
+    # Its two datagrams left are dropped, not served, and never pause
+    # the service for the others.
+    wait_for(lambda: udp_rx_queue(port) == 0, 3,
+             "the failing source's datagrams left dropped")
+    after = sd.mark()
+    for i in range(3):
+        bad.sendto(b"crash-again%d" % i, ("127.0.0.1", port))
+        good.sendto(b"hello%d" % i, ("127.0.0.1", port))
+        got = reply(good, 3)
+        check(got == b"ok hello%d" % i,
+              "the other source was not served while the failing one is "
+              "dropped: %r" % got)
+    check(starts(sd, "flaky", after) == 3, "%d instances for 3 good and 3 "
+          "dropped datagrams" % starts(sd, "flaky", after))
+    check(not sd.find_log(tag("flaky") + r": looping.*paused", mark),
+          "one source paused the service for everyone")
+    check(talk(sd.port("other")) == b"o\n", "another service stopped")
 
 
 # -- 60 ---------------------------------------------------------------------
@@ -110,3 +167,46 @@ def test_stderr_control_bytes_escaped_line_kept_whole(t):
           % [ln for ln in raw.split(b"\n") if b"stderr" in ln])
     for byte in (b"\x1b", b"\x07", b"\r", b"\x00"):
         check(byte not in raw, "%r reached the log" % byte)
+
+
+# -- 64 ---------------------------------------------------------------------
+
+# Accepts one connection, answers it and exits.
+ACCEPT_ONE = """import socket
+s = socket.socket(fileno=0)
+c, peer = s.accept()
+c.sendall(b"served\\n")
+c.close()
+"""
+
+
+@limit(40)
+def test_tcp_wait_program_not_accepting_is_paused(t):
+    prog = t.write("accept_one.py", ACCEPT_ONE, 0o755)
+    sd = t.start([service("idle", wait=True, server="/bin/true"),
+                  service("busy", wait=True, server=python3(), args=[prog]),
+                  service("other", server="/bin/echo", args=["o"])])
+    mark = sd.mark()
+    c = socket.create_connection(("127.0.0.1", sd.port("idle")), timeout=5)
+    t.socks.append(c)
+    sd.wait_log(tag("idle") + r": looping \(10 restarts without "
+                    r"progress\), paused for 10 s", mark, timeout=5,
+                    what="the looping pause")
+    n = starts(sd, "idle", mark)
+    check(n == 10, "%d restarts before the pause, not 10" % n)
+    during = sd.mark()
+    check(idle_cpu(sd.pid, 1.0) < 0.1, "superd is busy while the service "
+          "is paused")
+    check(starts(sd, "idle", during) == 0, "restarted during its pause")
+    check(talk(sd.port("other")) == b"o\n", "another service stopped")
+    # A healthy TCP wait program with a queue of clients takes one each
+    # time: never called looping.
+    port = sd.port("busy")
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=10)
+               for _ in range(15)]
+    for s in clients:
+        t.socks.append(s)
+        check(s.makefile("rb").readline() == b"served\n",
+              "a client of the healthy TCP wait service not served")
+    check(not sd.find_log(tag("busy") + r": looping", mark),
+          "a healthy TCP wait service was called looping")
