@@ -52,6 +52,26 @@ START_TEST(format_v6_without_brackets)
 }
 END_TEST
 
+/* A link-local address is only whole with its scope (RFC 4007). */
+START_TEST(format_v6_keeps_scope)
+{
+	struct sockaddr_storage	 ss = sin6_of("fe80::1", 546);
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	char			 buf[64];
+	unsigned		 port;
+
+	sin6->sin6_scope_id = 1;	/* the loopback, in every namespace */
+	ck_assert_int_eq(addr_format((struct sockaddr *)&ss,
+	    sizeof(struct sockaddr_in6), buf, sizeof(buf), &port), 0);
+	ck_assert_str_eq(buf, "fe80::1%lo");
+	ck_assert_uint_eq(port, 546);
+	sin6->sin6_scope_id = 999999;	/* no such interface: its number */
+	addr_format((struct sockaddr *)&ss, sizeof(struct sockaddr_in6), buf,
+	    sizeof(buf), &port);
+	ck_assert_str_eq(buf, "fe80::1%999999");
+}
+END_TEST
+
 /* What a program writes to stderr reaches the log inert (log.c). */
 START_TEST(log_escape_control_bytes)
 {
@@ -261,6 +281,7 @@ addr_suite(void)
 
 	tcase_add_test(tc, format_v4_mapped_is_dotted);
 	tcase_add_test(tc, format_v6_without_brackets);
+	tcase_add_test(tc, format_v6_keeps_scope);
 	tcase_add_test(tc, log_escape_control_bytes);
 	tcase_add_test(tc, format_v4);
 	tcase_add_test(tc, unmap_keeps_real_v6);

@@ -1,6 +1,6 @@
-"""Fault cases 58, 60 and 64 of tests/FAULTS.md: one client pausing a UDP
-wait service, the log flooded and forged, and a TCP wait program that never
-accepts."""
+"""Fault cases 58, 60, 63 and 64 of tests/FAULTS.md: one client pausing a
+UDP wait service, the log flooded and forged, IPv6 scope ids, and a TCP
+wait program that never accepts."""
 
 import os
 import re
@@ -167,6 +167,53 @@ def test_stderr_control_bytes_escaped_line_kept_whole(t):
           % [ln for ln in raw.split(b"\n") if b"stderr" in ln])
     for byte in (b"\x1b", b"\x07", b"\r", b"\x00"):
         check(byte not in raw, "%r reached the log" % byte)
+
+
+# -- 63 ---------------------------------------------------------------------
+
+NETNS_SETUP = ("ip link set lo up && "
+               "ip -6 addr add fe80::1/64 dev lo nodad && exec \"$@\"")
+
+
+def netns_ready():
+    need_root("create a network namespace")
+    for tool in ("unshare", "ip", "nsenter"):
+        if shutil.which(tool) is None:
+            raise Skip("%s is not installed" % tool)
+    p = subprocess.run(["unshare", "-n", "/bin/sh", "-c", NETNS_SETUP, "sh",
+                        "true"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=10)
+    if p.returncode != 0:
+        raise Skip("no link-local IPv6 address in a private network "
+                   "namespace here: %r" % p.stdout[-200:])
+
+
+@limit(30)
+def test_ipv6_scope_id_kept_in_ports_file_and_log(t):
+    netns_ready()
+    sd = faultkit.start_hooked(
+        t, [service("ll", address="fe80::1%lo", server="/usr/bin/env"),
+            service("llu", protocol="udp", address="fe80::1%lo",
+                    builtin="daytime")],
+        prefix=["unshare", "-n", "/bin/sh", "-c", NETNS_SETUP, "sh"])
+    for name, proto in (("ll", "tcp"), ("llu", "udp")):
+        es = sd.entries(name, proto)
+        check(len(es) == 1 and es[0].addr == "fe80::1%lo",
+              "ports file line of %s: %s" % (name, sd.ports_text()))
+        sd.wait_log(tag(name) + r": listening on %s fe80::1%%lo port %d$"
+                    % (proto, es[0].port), what="%s listening line" % name)
+    # A client in the same namespace: the environment keeps the plain
+    # address, which inet_pton reads (tcpserver's TCPREMOTEIP).
+    client = ("import socket; s = socket.create_connection(('fe80::1%%lo', "
+              "%d), timeout=5); print(s.makefile('rb').read().decode())"
+              % sd.port("ll"))
+    p = subprocess.run(["nsenter", "-t", str(sd.pid), "-n", python3(), "-c",
+                        client], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=10)
+    out = p.stdout.decode()
+    check(p.returncode == 0, "client failed: %r" % p.stderr[-300:])
+    check("TCPREMOTEIP=fe80::1\n" in out and "TCPLOCALIP=fe80::1\n" in out,
+          "environment: %r" % out)
 
 
 # -- 64 ---------------------------------------------------------------------
