@@ -101,6 +101,38 @@ def test_udp_wait_one_failing_source_is_dropped_others_served(t):
     check(talk(sd.port("other")) == b"o\n", "another service stopped")
 
 
+
+@limit(40)
+def test_udp_wait_two_failing_sources_cannot_pause_a_working_service(t):
+    # Two sources (forged ones, say) whose datagrams make the program fail,
+    # while it serves a third: the program works, so both sources are
+    # dropped and the service is not paused.
+    prog = t.write("flaky.py", FLAKY, 0o755)
+    sd = t.start([service("flaky", protocol="udp", wait=True,
+                          server=python3(), args=["-S", prog])])
+    port = sd.port("flaky", "udp")
+    good = udp_client(t, "127.0.0.1")
+    bad = [udp_client(t, "127.0.0.2"), udp_client(t, "127.0.0.3")]
+    good.sendto(b"first", ("127.0.0.1", port))
+    check(reply(good, 5) == b"ok first", "the healthy client not served")
+    mark = sd.mark()
+    for i in range(6):
+        bad[i % 2].sendto(b"crash%d" % i, ("127.0.0.1", port))
+        bad[1 - i % 2].sendto(b"crash%d" % i, ("127.0.0.1", port))
+    m = sd.wait_log(tag("flaky") + r": looping.*", mark, timeout=15,
+                    what="the looping verdict")
+    check(re.match(tag("flaky") + r": looping on datagrams from "
+                   r"127\.0\.0\.[23] and 1 other sources .*dropping them "
+                   r"for 10 s$", m.group(0)),
+          "two failing sources of a working service: %r" % m.group(0))
+    wait_for(lambda: udp_rx_queue(port) == 0, 3,
+             "the failing sources' datagrams left dropped")
+    good.sendto(b"again", ("127.0.0.1", port))
+    check(reply(good, 3) == b"ok again", "the healthy client not served")
+    check(starts(sd, "flaky", mark) == 11, "%d instances for 10 failing "
+          "datagrams, 2 dropped ones and 1 good one" % starts(sd, "flaky",
+                                                              mark))
+
 # -- 60 ---------------------------------------------------------------------
 
 REFUSALS = 2000
