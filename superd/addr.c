@@ -1,18 +1,24 @@
 /*
  * addr.c - socket addresses as a service and the log see them.
  *
- * Pure apart from peer_fill(), which asks the kernel.  An IPv4 client on
- * a dual-stack socket arrives as ::ffff:a.b.c.d; everything superd shows
- * or matches uses the plain IPv4 form.  The per-source key of a client
- * (struct srckey) is built here too: per-source limits count an IPv6
- * client by a prefix of its address, since one host may hold a whole /64
- * and pick a fresh address for every connection.
+ * Pure apart from peer_fill(), which asks the kernel, and the name of a
+ * scope's interface.  An IPv4 client on a dual-stack socket arrives as
+ * ::ffff:a.b.c.d; everything superd shows or matches uses the plain IPv4
+ * form.  A link-local IPv6 address is only whole with its scope: the log
+ * and the ports file show it as fe80::1%eth0 (RFC 4007), as getaddrinfo
+ * reads it back.  A program's environment and allow/deny see the address
+ * alone, the form tcpserver's TCPREMOTEIP has always had, which
+ * inet_pton(3) reads.  The per-source key of a client (struct srckey)
+ * is built here too: per-source limits count an IPv6 client by a prefix
+ * of its address, since one host may hold a whole /64 and pick a fresh
+ * address for every connection.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -38,14 +44,24 @@ addr_unmap(struct sockaddr_storage *ss, socklen_t *len)
 	*len = sizeof(*sin);
 }
 
-/*
- * Writes the numeric address (IPv6 without brackets, mapped IPv4 dotted)
- * into buf and its port into *port (0 when it has none).
- */
-int
-addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
-    unsigned *port)
+/* Appends "%IFNAME" (or "%INDEX" for an interface without a name). */
+static void
+scope_append(uint32_t scope, char *buf, size_t size)
 {
+	char	 ifname[IF_NAMESIZE];
+	size_t	 len = strlen(buf);
+
+	if (if_indextoname(scope, ifname) != NULL)
+		snprintf(buf + len, size - len, "%%%s", ifname);
+	else
+		snprintf(buf + len, size - len, "%%%u", (unsigned)scope);
+}
+
+static int
+format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
+    unsigned *port, int scoped)
+{
+	uint32_t		 scope = 0;
 	struct sockaddr_storage	 ss;
 	const void		*raw;
 
@@ -64,6 +80,7 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
 		break;
 	case AF_INET6:
 		raw = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		scope = ((struct sockaddr_in6 *)&ss)->sin6_scope_id;
 		if (port != NULL)
 			*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 		break;
@@ -78,7 +95,21 @@ addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
 		snprintf(buf, size, "?");
 		return -1;
 	}
+	if (scoped && scope != 0)
+		scope_append(scope, buf, size);
 	return 0;
+}
+
+/*
+ * Writes the numeric address (IPv6 without brackets, mapped IPv4 dotted,
+ * a scope id as %IFNAME) into buf and its port into *port (0 when it has
+ * none).
+ */
+int
+addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
+    unsigned *port)
+{
+	return format(sa, len, buf, size, port, 1);
 }
 
 /* Whether the address is a wildcard (0.0.0.0 or ::), whose connections
@@ -130,13 +161,13 @@ peer_fill(struct peer *pe, int fd, enum proto proto,
 		local = &ss;
 		llen = len;
 	}
-	addr_format((const struct sockaddr *)local, llen, pe->pe_local_ip,
-	    sizeof(pe->pe_local_ip), &pe->pe_local_port);
+	format((const struct sockaddr *)local, llen, pe->pe_local_ip,
+	    sizeof(pe->pe_local_ip), &pe->pe_local_port, 0);
 	len = sizeof(ss);
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -1;
-	addr_format((const struct sockaddr *)&ss, len, pe->pe_remote_ip,
-	    sizeof(pe->pe_remote_ip), &pe->pe_remote_port);
+	format((const struct sockaddr *)&ss, len, pe->pe_remote_ip,
+	    sizeof(pe->pe_remote_ip), &pe->pe_remote_port, 0);
 	return 0;
 }
 

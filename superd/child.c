@@ -15,10 +15,6 @@
 
 #include "superd.h"
 
-#define LOOP_PAUSE_MS	10000	/* a looping wait service rests this long */
-#define LOOP_MAX	10	/* no-progress restarts before the pause */
-#define FAST_FAIL_MS	1000
-
 static struct child	*children;
 static size_t		 nchildren, children_cap;
 static size_t		 nuntracked;	/* started, but not in the table */
@@ -138,36 +134,6 @@ log_exit(const struct child *ch, int status, int64_t now)
 		    (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-/*
- * A wait instance that ends without progress (it failed fast, or left the
- * datagram that started it first in the queue) counts towards looping;
- * anything else resets the count.
- */
-static void
-wait_progress(struct child *ch, int status, int64_t now)
-{
-	struct service	*sv = ch->ch_svc;
-	struct listener	*ls = ch->ch_wait;
-	int		 failed, stuck = 0;
-
-	failed = (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) &&
-	    now - ch->ch_start < FAST_FAIL_MS;
-	if (sv->sv_conf->sc_proto == PROTO_UDP && ls->ls_fd != -1 &&
-	    ls->ls_head_valid)
-		stuck = listener_head_same(ls);
-	ls->ls_waitpid = 0;
-	if (!failed && !stuck) {
-		sv->sv_loops = 0;
-		return;
-	}
-	if (++sv->sv_loops < LOOP_MAX)
-		return;
-	sv->sv_loops = 0;
-	sv->sv_paused_until = now + LOOP_PAUSE_MS;
-	log_warnx("%s: looping (%d restarts without progress), paused for %d s",
-	    sv->sv_conf->sc_name, LOOP_MAX, LOOP_PAUSE_MS / 1000);
-}
-
 void
 child_reap_all(void)
 {
@@ -190,7 +156,7 @@ child_reap_all(void)
 		errlog_flush(&ch->ch_err, sv);
 		log_exit(ch, status, now);
 		if (ch->ch_wait != NULL)
-			wait_progress(ch, status, now);
+			looping_end(ch, status, now);
 		/* The emptied pipe serves the service's next instance. */
 		errlog_recycle(&ch->ch_err, sv, emptied, now);
 		if (sv->sv_running > 0)

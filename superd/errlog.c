@@ -1,6 +1,6 @@
 /*
  * errlog.c - what instances write to stderr (`stderr = "log"`), logged
- * line by line and tagged with the service.
+ * line by line and tagged with the service, their control bytes escaped.
  *
  * Each running instance writes into a pipe of its own, so the halves of a
  * line written in pieces never get another instance's text between them.
@@ -28,6 +28,7 @@
 #include "superd.h"
 
 #define ERRLINE_MAX	1024
+#define ERRTEXT_MAX	1900	/* escaped: fits log.c's line with its tag */
 #define ERRLINES_PER_S	100	/* stderr lines logged per service per second */
 #define ERRREAD_TURNS	4	/* reads of 4 KiB per pipe per loop turn */
 #define NOPIPE_LOG_MS	60000	/* "goes to /dev/null" logged at most */
@@ -143,9 +144,13 @@ errlog_ready(struct service *sv, int64_t now, int64_t *next)
 	return 0;
 }
 
+/* One line of an instance, its line end taken off and the rest escaped
+ * (log_escape): a program cannot forge or garble the log's lines. */
 static void
 errlog_line(struct service *sv, const char *line, size_t len)
 {
+	char	 text[ERRTEXT_MAX];
+
 	if (sv->sv_errlines >= ERRLINES_PER_S) {
 		sv->sv_errdropped++;
 		return;
@@ -153,7 +158,8 @@ errlog_line(struct service *sv, const char *line, size_t len)
 	sv->sv_errlines++;
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
-	log_info("%s: stderr: %.*s", sv->sv_conf->sc_name, (int)len, line);
+	(void)log_escape(text, sizeof(text), line, len);
+	log_info("%s: stderr: %s", sv->sv_conf->sc_name, text);
 }
 
 /* Splits what was read into lines; a partial line waits in el_buf. */

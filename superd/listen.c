@@ -1,5 +1,7 @@
 /*
- * listen.c - opening and closing one listening socket.
+ * listen.c - opening and closing one listening socket, and what waits on
+ * a wait service's: the first datagram queued (UDP), the length of the
+ * accept queue (TCP).
  *
  * Every socket is close-on-exec, and non-blocking unless a wait service's
  * program gets it (through dup2, which clears close-on-exec on the copy).
@@ -17,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -519,4 +522,43 @@ listener_drop_head(struct listener *ls)
 	(void)recv(ls->ls_fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
 	ls->ls_head_valid = 0;
 	ls->ls_head_fresh = 0;
+}
+
+/*
+ * TCP wait: the length of the listener's accept queue, which TCP_INFO on a
+ * listening socket gives in tcpi_unacked (its bound in tcpi_sacked); -1
+ * when unknown, or when the queue is full: a full queue may stay full
+ * under a load its program keeps up with, so its length proves nothing.
+ */
+static int
+accept_queue_len(int fd)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    len < offsetof(struct tcp_info, tcpi_sacked) +
+	    sizeof(ti.tcpi_sacked) || ti.tcpi_state != TCP_LISTEN ||
+	    ti.tcpi_unacked >= ti.tcpi_sacked)
+		return -1;
+	return (int)ti.tcpi_unacked;
+}
+
+/* Before a TCP wait instance starts: how many clients wait for it. */
+void
+listener_queue_mark(struct listener *ls)
+{
+	ls->ls_queued = accept_queue_len(ls->ls_fd);
+}
+
+/*
+ * When the TCP wait instance has ended: whether its clients still wait,
+ * as many as when it started.  A program that accepted as many as arrived
+ * meanwhile looks the same; looping.c only asks about a quick instance.
+ */
+int
+listener_queue_same(const struct listener *ls)
+{
+	return ls->ls_queued > 0 && accept_queue_len(ls->ls_fd) == ls->ls_queued;
 }

@@ -131,6 +131,44 @@ fatalx(const char *fmt, ...)
 	exit(3);
 }
 
+/*
+ * Copies len bytes of text that others control (what a program writes to
+ * its stderr) into dst as one inert log line, and returns its length.
+ * Every byte below 0x20 but TAB, DEL and the backslash itself become \xHH
+ * (\x5c for the backslash, so that no text can pass for an escape):
+ * nothing can end the line early (NUL, CR, LF), ring a bell or drive the
+ * terminal of whoever reads the log (ESC).  Bytes from 0x80 up pass as
+ * they are, so UTF-8 text stays readable.  What does not fit in dst is
+ * cut, never in the middle of an escape; dst is always terminated.
+ */
+size_t
+log_escape(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, out = 0;
+	unsigned char		 c;
+
+	if (size == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)src[i];
+		if ((c >= 0x20 && c != 0x7f && c != '\\') || c == '\t') {
+			if (out + 1 >= size)
+				break;
+			dst[out++] = (char)c;
+			continue;
+		}
+		if (out + 4 >= size)
+			break;
+		dst[out++] = '\\';
+		dst[out++] = 'x';
+		dst[out++] = hex[c >> 4];
+		dst[out++] = hex[c & 0xf];
+	}
+	dst[out] = '\0';
+	return out;
+}
+
 /* What a configuration carries that is worth saying but is no error. */
 void
 log_conf_warnings(const struct conf *conf)

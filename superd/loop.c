@@ -118,7 +118,7 @@ refuse(struct service *sv, int fd, const char *addr, const char *reason)
 	int		 len;
 
 	sv->sv_refused++;
-	log_info("%s: refused %s (%s)", sv->sv_conf->sc_name, addr, reason);
+	refused_log(sv, addr, reason);
 	if (fd != -1 && msg != NULL && *msg != '\0') {
 		len = snprintf(line, sizeof(line), "%s\r\n", msg);
 		if (len > 0)
@@ -435,9 +435,8 @@ lend_listener(struct service *sv, struct listener *ls)
 	pid_t		 pid;
 	int		 failed;
 
-	if (sv->sv_conf->sc_proto == PROTO_UDP &&
-	    listener_head_peek(ls, from, sizeof(from)) == -1)
-		return;		/* nothing queued after all */
+	if (looping_lend(sv, ls, from, sizeof(from)) == -1)
+		return;		/* nothing queued after all (or dropped) */
 	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed, &el)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
@@ -449,7 +448,8 @@ lend_listener(struct service *sv, struct listener *ls)
 		listener_drop_head(ls);
 	policy_rate_take(sv);
 	log_start(sv, pid, from);
-	if (child_add(sv, ls, pid, from, &el) == -1)
+	/* A program that cannot start is no client's fault (looping.c). */
+	if (child_add(sv, ls, pid, failed ? "-" : from, &el) == -1)
 		log_warn("%s: child table", sv->sv_conf->sc_name);
 }
 
@@ -554,6 +554,7 @@ loop_run(void)
 		child_timeouts(now, &next);
 		pending_timeouts(now);
 		errlog_spares_expire(now, &next);
+		refused_summaries(now, &next);
 		if (launch_release() && (next == 0 || next > now + 1))
 			next = now + 1;
 		FD_ZERO(&fs.fs_read);

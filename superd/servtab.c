@@ -219,7 +219,8 @@ service_inherit(struct service *sv, struct service *old)
 	sv->sv_paused_until = old->sv_paused_until;
 	sv->sv_tokens = old->sv_tokens;
 	sv->sv_tokens_at = old->sv_tokens_at;
-	sv->sv_loops = old->sv_loops;
+	sv->sv_loop = old->sv_loop;
+	sv->sv_refusals = old->sv_refusals;
 	sv->sv_sources = old->sv_sources;
 	old->sv_sources = NULL;
 	sv->sv_errwindow = old->sv_errwindow;

@@ -184,7 +184,7 @@ refuse_in_child(const struct svc_conf *sc, int fd, const char *ip)
 {
 	const char	*msg = sc->sc_refuse_message;
 
-	log_info("%s: refused %s (acl)", sc->sc_name, ip);
+	refused_line(sc->sc_name, ip, "acl");
 	if (msg != NULL && *msg != '\0' &&
 	    write(fd, msg, strlen(msg)) != -1)
 		(void)!write(fd, "\r\n", 2);

@@ -214,6 +214,8 @@ struct listener {
 	char			 ls_head_peer[64]; /* its source, for the log */
 	dev_t			 ls_dev;	/* unix: the socket's node, as */
 	ino_t			 ls_ino;	/*   bound, to know it again */
+	int			 ls_queued;	/* wait/tcp: accept queue when lent
+						   (-1 unknown or full) */
 };
 
 /* The identity a service's programs get, resolved by superd (ident.c). */
@@ -228,6 +230,33 @@ struct ident {
 	struct timespec		 id_group_mtime;
 };
 
+#define LOOP_MAX	10	/* no-progress restarts in a row: looping */
+#define LOOP_DROPS	16	/* sources dropped at once, per service */
+
+/* A source whose datagrams a looping wait service does not get for now. */
+struct loop_drop {
+	char			 ld_addr[64];
+	int64_t			 ld_until;	/* mono_ms(); passed: a free slot */
+};
+
+/* Whether a wait service makes progress, and whom to blame (looping.c). */
+struct loopwatch {
+	int			 lw_count;	/* no-progress restarts in a row */
+	int			 lw_blameless;	/* one of them had no source */
+	int			 lw_nsrcs;
+	char			 lw_srcs[LOOP_MAX][64]; /* blamed since the last
+						   progress, each once */
+	int64_t			 lw_progress_at; /* mono_ms(), 0 = never */
+	struct loop_drop	 lw_drops[LOOP_DROPS];
+};
+
+/* The budget of `refused` lines of a service (refuse.c). */
+struct refusals {
+	int64_t			 rf_window;	/* start of this second */
+	unsigned		 rf_lines;	/* logged in it */
+	unsigned long		 rf_unlogged;	/* over the budget */
+};
+
 struct service {
 	struct svc_conf		*sv_conf;
 	struct listener	       **sv_ls;
@@ -239,7 +268,8 @@ struct service {
 	int			 sv_pause_logged;
 	double			 sv_tokens;	/* rate bucket */
 	int64_t			 sv_tokens_at;
-	int			 sv_loops;	/* no-progress restarts in a row */
+	struct loopwatch	 sv_loop;
+	struct refusals		 sv_refusals;
 	struct src_table	*sv_sources;	/* per_source_rate counts */
 	struct ident		 sv_ident;
 	int64_t			 sv_errwindow;	/* start of this second's budget */
@@ -292,6 +322,13 @@ void		 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void		 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+size_t		 log_escape(char *, size_t, const char *, size_t);
+
+/* refuse.c */
+void		 refused_line(const char *, const char *, const char *);
+void		 refused_log(struct service *, const char *, const char *);
+void		 refused_summaries(int64_t, int64_t *);
+
 /* addr.c: address formatting, pure */
 int		 addr_format(const struct sockaddr *, socklen_t, char *, size_t,
 		    unsigned *);
@@ -329,6 +366,8 @@ int		 listener_same(const struct svc_conf *, const struct bindaddr *,
 int		 listener_head_peek(struct listener *, char *, size_t);
 int		 listener_head_same(struct listener *);
 void		 listener_drop_head(struct listener *);
+void		 listener_queue_mark(struct listener *);
+int		 listener_queue_same(const struct listener *);
 
 /* servtab.c */
 struct lkey {
@@ -412,6 +451,10 @@ void		 child_forget_listener(const struct listener *);
 void		 child_rebind(struct service *, struct service *);
 unsigned	 child_count_source(const struct service *, const char *);
 size_t		 child_count(void);
+
+/* looping.c */
+int		 looping_lend(struct service *, struct listener *, char *, size_t);
+void		 looping_end(struct child *, int, int64_t);
 
 /* io.c */
 int		 write_all(int, const void *, size_t);

@@ -1,6 +1,7 @@
 /*
  * check_addr.c - address formatting and ACL matching (addr.c, policy.c),
- * per-source keys and the per-source table.
+ * per-source keys and the per-source table, and the escaping of text
+ * others control before it is logged (log.c).
  */
 #include <sys/socket.h>
 
@@ -49,6 +50,44 @@ START_TEST(format_v6_without_brackets)
 	    sizeof(buf), &port);
 	ck_assert_str_eq(buf, "2001:db8::1");
 	ck_assert_uint_eq(port, 79);
+}
+END_TEST
+
+/* A link-local address is only whole with its scope (RFC 4007). */
+START_TEST(format_v6_keeps_scope)
+{
+	struct sockaddr_storage	 ss = sin6_of("fe80::1", 546);
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	char			 buf[64];
+	unsigned		 port;
+
+	sin6->sin6_scope_id = 1;	/* the loopback, in every namespace */
+	ck_assert_int_eq(addr_format((struct sockaddr *)&ss,
+	    sizeof(struct sockaddr_in6), buf, sizeof(buf), &port), 0);
+	ck_assert_str_eq(buf, "fe80::1%lo");
+	ck_assert_uint_eq(port, 546);
+	sin6->sin6_scope_id = 999999;	/* no such interface: its number */
+	addr_format((struct sockaddr *)&ss, sizeof(struct sockaddr_in6), buf,
+	    sizeof(buf), &port);
+	ck_assert_str_eq(buf, "fe80::1%999999");
+}
+END_TEST
+
+/* What a program writes to stderr reaches the log inert (log.c). */
+START_TEST(log_escape_control_bytes)
+{
+	static const char	 in[] = "a\x1b[31m\a\r\0b\\c\td\xc3\xbc\x7f";
+	char			 buf[64];
+
+	ck_assert_uint_eq(log_escape(buf, sizeof(buf), in, sizeof(in) - 1),
+	    strlen(buf));
+	ck_assert_str_eq(buf,
+	    "a\\x1b[31m\\x07\\x0d\\x00b\\x5cc\td\xc3\xbc\\x7f");
+	/* Cut where it no longer fits, never inside an escape. */
+	ck_assert_uint_eq(log_escape(buf, 6, "ab\001cd", 5), 2);
+	ck_assert_str_eq(buf, "ab");
+	ck_assert_uint_eq(log_escape(buf, 7, "ab\001cd", 5), 6);
+	ck_assert_str_eq(buf, "ab\\x01");
 }
 END_TEST
 
@@ -394,6 +433,8 @@ addr_suite(void)
 
 	tcase_add_test(tc, format_v4_mapped_is_dotted);
 	tcase_add_test(tc, format_v6_without_brackets);
+	tcase_add_test(tc, format_v6_keeps_scope);
+	tcase_add_test(tc, log_escape_control_bytes);
 	tcase_add_test(tc, format_v4);
 	tcase_add_test(tc, unmap_keeps_real_v6);
 	tcase_add_test(tc, cidr_edges);
