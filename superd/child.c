@@ -132,14 +132,19 @@ log_exit(const struct child *ch, int status, int64_t now)
 /*
  * A wait instance that ends without progress (it failed fast, or left the
  * datagram that started it first in the queue) counts towards looping;
- * anything else resets the count.
+ * anything else resets the count.  One whose program never ran (launch.c)
+ * takes its datagram with it.
  */
 static void
-wait_progress(struct child *ch, int status, int64_t now)
+wait_progress(struct child *ch, int status, int64_t now, int never_ran)
 {
 	struct service	*sv = ch->ch_svc;
 	struct listener	*ls = ch->ch_wait;
 	int		 failed, stuck = 0;
+
+	/* Its program never ran: the datagram would only wake us again. */
+	if (never_ran && sv->sv_conf->sc_proto == PROTO_UDP && ls->ls_fd != -1)
+		listener_drop_head(ls);
 
 	failed = (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) &&
 	    now - ch->ch_start < FAST_FAIL_MS;
@@ -165,11 +170,11 @@ child_reap_all(void)
 	struct child	*ch;
 	struct service	*sv;
 	pid_t		 pid;
-	int		 status, emptied;
+	int		 status, emptied, never_ran;
 	int64_t		 now = mono_ms();
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		launch_reaped(pid);
+		never_ran = launch_reaped(pid);
 		if ((ch = child_find(pid)) == NULL) {
 			if (nuntracked > 0)
 				nuntracked--;
@@ -181,7 +186,7 @@ child_reap_all(void)
 		errlog_flush(&ch->ch_err, sv);
 		log_exit(ch, status, now);
 		if (ch->ch_wait != NULL)
-			wait_progress(ch, status, now);
+			wait_progress(ch, status, now, never_ran);
 		/* The emptied pipe serves the service's next instance. */
 		errlog_recycle(&ch->ch_err, sv, emptied, now);
 		if (sv->sv_running > 0)

@@ -22,6 +22,7 @@
 
 #define ACCEPT_BATCH	16	/* connections taken per readiness */
 #define PAUSE_MS	1000	/* out of descriptors or processes */
+#define PAUSE_STUCK	"children not reaching their program"	/* launch.c */
 
 int64_t
 mono_ms(void)
@@ -134,7 +135,6 @@ serve_connection(struct service *sv, struct listener *ls, int fd)
 	const char		*why;
 	struct errlog		 el = ERRLOG_NONE;
 	pid_t			 pid;
-	int			 failed;
 
 	if (peer_fill(&pe, fd, sc->sc_proto, &ls->ls_bound,
 	    ls->ls_boundlen) == -1) {
@@ -156,9 +156,10 @@ serve_connection(struct service *sv, struct listener *ls, int fd)
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
 		close(fd);
-	} else if ((pid = spawn_instance(sv, fd, &pe, &failed, &el)) == -1) {
-		if (errno == EAGAIN || errno == ENOMEM)
-			service_pause(sv, "cannot fork");
+	} else if ((pid = spawn_instance(sv, fd, &pe, &el)) == -1) {
+		if (errno == EAGAIN || errno == ENOMEM || errno == EBUSY)
+			service_pause(sv, errno == EBUSY ? PAUSE_STUCK :
+			    "cannot fork");
 	} else {
 		sv->sv_pause_logged = 0;	/* the shortage, if any, is over */
 		policy_rate_take(sv);
@@ -241,20 +242,17 @@ lend_listener(struct service *sv, struct listener *ls)
 	char		 from[96] = "-";
 	struct errlog	 el = ERRLOG_NONE;
 	pid_t		 pid;
-	int		 failed;
 
 	if (sv->sv_conf->sc_proto == PROTO_UDP &&
 	    listener_head_peek(ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all */
-	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed, &el)) == -1) {
+	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &el)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
-		    "cannot fork" : "cannot start an instance");
+		    "cannot fork" : errno == EBUSY ? PAUSE_STUCK :
+		    "cannot start an instance");
 		return;
 	}
-	/* Its program never ran: the datagram would only wake us again. */
-	if (failed && sv->sv_conf->sc_proto == PROTO_UDP)
-		listener_drop_head(ls);
 	policy_rate_take(sv);
 	log_start(sv, pid, from);
 	if (child_add(sv, ls, pid, from, &el) == -1)
@@ -351,8 +349,7 @@ loop_run(void)
 		servtab_retry(now, &next);
 		child_timeouts(now, &next);
 		errlog_spares_expire(now, &next);
-		if (launch_release() && (next == 0 || next > now + 1))
-			next = now + 1;
+		launch_pending(now, &next);
 		FD_ZERO(&fs.fs_read);
 		fs.fs_max = -1;
 		watch_services(&fs, now, &next);

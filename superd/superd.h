@@ -357,12 +357,12 @@ void		 loop_run(void);
 int64_t		 mono_ms(void);
 
 /* launch.c */
-int		 launch_release(void);
-void		 launch_reaped(pid_t);
+void		 launch_pending(int64_t, int64_t *);
+int		 launch_reaped(pid_t);
 void		 launch_settle(void);
 
 /* spawn.c */
-pid_t		 spawn_instance(struct service *, int, const struct peer *, int *,
+pid_t		 spawn_instance(struct service *, int, const struct peer *,
 		    struct errlog *);
 
 /* errlog.c */
