@@ -8,6 +8,7 @@ programs exec normally."""
 
 import os
 import re
+import signal
 import socket
 import time
 
@@ -169,3 +170,31 @@ def test_nowait_programs_held_before_exec_hold_no_more_than_their_share(t):
           "heldtcp does not answer once its programs exec again")
     wait_for(lambda: not [p for p, s in sd.children() if s == "Z"], 3,
              "no zombie left")
+
+
+@limit(40)
+def test_reload_and_stop_beside_a_held_program_are_bounded(t):
+    # Before a reload frees the old configuration, and at stop, superd
+    # lets no starting child read it: it once waited for every one to
+    # exec, however long that took.
+    sd, held_execs = setup(t)
+    try:
+        mark = sd.mark()
+        c = connect(sd.port("heldtcp"))
+        t.socks.append(c)
+        pids = wait_for(lambda: held(sd), 5, "a heldtcp child held")
+        t0 = time.monotonic()
+        sd.reload(timeout=GRACE_S + SLACK_S)
+        killed(sd, "heldtcp", pids, mark, t0)
+        answered_promptly(sd)
+        c = connect(sd.port("heldtcp"))
+        t.socks.append(c)
+        wait_for(lambda: held(sd), 5, "a heldtcp child held again")
+        t0 = time.monotonic()
+        sd.signal(signal.SIGTERM)
+        wait_for(lambda: not sd.alive(), GRACE_S + SLACK_S + 1,
+                 "superd gone after SIGTERM")
+        check(time.monotonic() - t0 < GRACE_S + SLACK_S + 1,
+              "the stop took too long")
+    finally:
+        held_execs.stop()
