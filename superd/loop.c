@@ -22,7 +22,7 @@
 
 #define ACCEPT_BATCH	16	/* connections taken per readiness */
 #define PAUSE_MS	1000	/* out of descriptors or processes */
-#define PAUSE_STUCK	"children not reaching their program"	/* launch.c */
+#define PAUSE_STUCK	"children not reaching their program"	/* EBUSY */
 
 int64_t
 mono_ms(void)
