@@ -1,10 +1,11 @@
-"""Fault case 51 of tests/FAULTS.md: a child held between its start and its
-exec (its user may stop it as soon as it runs as that user) must not
-freeze superd.  strace holds every exec of one program at its entry (the
-`-P` filter leaves every other program alone), as a SIGSTOP would: superd
-must go on serving its other services, kill the held child at the end of
-its grace, reap it, log it, and serve the held service again once the
-programs exec normally."""
+"""Fault case 51 of tests/FAULTS.md: a child stopped between its start and
+its exec (it runs as the service's user by then, who may SIGSTOP it) must
+not freeze superd.  strace, following superd's children, sends SIGSTOP to
+every child of the held services as its chdir returns (the services' own
+directory, `-P`, leaves every other child alone), and detaches once they
+are stopped: superd must go on serving its other services, kill each
+stopped child at the end of its grace, reap it, log it, and serve the held
+services again."""
 
 import os
 import re
@@ -14,36 +15,49 @@ import time
 
 import faultkit
 from faultkit import udp_rx_queue
-from harness import (check, children_of, connect, limit, need_root, python3,
-                     read_until_eof, service, tag, talk, wait_for)
+from harness import (check, children_of, connect, limit, need_root,
+                     proc_stat, python3, read_until_eof, service, tag, talk,
+                     wait_for)
 
 GRACE_S = 2                 # launch.c: EXEC_GRACE_MS
-SLACK_S = 2.5               # a loaded machine, superd under strace
+SLACK_S = 2.0               # a loaded machine
 PROMPT_S = 1.5              # an answer while a child is held: well < GRACE_S
-HOLD_US = 60 * 1000 * 1000  # how long strace holds an exec: the whole test
 
 
-def hold(t, pid, paths):
-    """strace attached to superd and following its children: every
-    execve of one of paths waits HOLD_US at its entry."""
-    extra = ["-f"]
-    for p in paths:
-        extra += ["-P", p]
-    return faultkit.Strace(t, pid, "execve", "delay_enter=%d" % HOLD_US,
-                           extra)
+def stopper(t, pid, room):
+    """strace attached to superd and following its children: SIGSTOP for
+    each as its chdir to room returns, after its switch to the service's
+    user and before its exec (superd/spawn.c)."""
+    return faultkit.Strace(t, pid, "chdir", "signal=SIGSTOP",
+                           ["-f", "-P", room])
 
 
-def held(sd):
-    """superd's children that have not exec'd yet: still superd's image."""
+def held(sd, states="tT"):
+    """superd's children that have not exec'd (still superd's image) and
+    are stopped."""
     mine = os.readlink("/proc/%d/exe" % sd.pid)
     out = []
     for pid, state in children_of(sd.pid):
         try:
-            if os.readlink("/proc/%d/exe" % pid) == mine:
+            if state in states and os.readlink("/proc/%d/exe" % pid) == mine:
                 out.append(pid)
         except OSError:
             pass
     return out
+
+
+def stop_held(sd, tracer, want, what):
+    """Waits for want children stopped, then lets strace go: they stay
+    stopped, as a plain SIGSTOP leaves them.  Returns their pids."""
+    try:
+        wait_for(lambda: len(held(sd)) >= want, 5, what)
+    finally:
+        tracer.stop()
+    wait_for(lambda: not held(sd, "t"), 2, "no child left traced")
+    pids = held(sd, "T")
+    check(len(pids) >= want, "children not left stopped: %r"
+          % children_of(sd.pid))
+    return pids
 
 
 def udp_ask(port, data, timeout):
@@ -72,129 +86,122 @@ def answered_promptly(sd):
 
 def setup(t):
     need_root("the held programs run as nobody, as a service's user would")
-    tcp = t.script("held-tcp.sh", "exec head -n 1\n")
-    udp = t.script("held-udp.sh", "exec %s %s\n"
-                   % (python3(), t.copy_helper("udp_reply.py")))
+    room = t.path("room")
+    os.mkdir(room)
+    os.chmod(room, 0o755)
+    udp_reply = t.copy_helper("udp_reply.py")
     services = [
-        service("heldtcp", server=tcp),
-        service("heldudp", protocol="udp", wait=True, server=udp),
+        service("heldtcp", server="/usr/bin/head", args=["-n", "1"],
+                chdir=room),
+        service("heldudp", protocol="udp", wait=True, server=python3(),
+                args=[udp_reply], chdir=room),
         service("other", server="/bin/echo", args=["pong"]),
         service("otherudp", protocol="udp", wait=True, server=python3(),
-                args=[t.copy_helper("udp_reply.py")])]
+                args=[udp_reply])]
     sd = t.start(services)
-    return sd, hold(t, sd.pid, [tcp, udp])
+    return sd, stopper(t, sd.pid, room)
 
 
 def killed(sd, name, pids, since, t0):
-    """Each of pids killed within its grace, and logged once."""
+    """Each of pids killed within its grace and logged once, then reaped
+    at once (dead of the SIGKILL): none left, not even a zombie."""
     for pid in pids:
+        left = max(0.1, t0 + GRACE_S + SLACK_S - time.monotonic())
         sd.wait_log(tag(name) + r": pid=%d did not reach its program within "
-                    r"%d s, killed" % (pid, GRACE_S), since,
-                    timeout=max(0.1, t0 + GRACE_S + SLACK_S -
-                                time.monotonic()),
+                    r"%d s, killed" % (pid, GRACE_S), since, timeout=left,
                     what="%s pid %d killed within its grace" % (name, pid))
+        sd.wait_log(tag(name) + r": exit pid=%d signal=9 " % pid, since,
+                    timeout=left, what="%s pid %d reaped" % (name, pid))
+        wait_for(lambda: not os.path.exists("/proc/%d" % pid), 1,
+                 "pid %d gone" % pid)
     lines = re.findall(tag(name) + r": pid=\d+ did not reach its program",
                        sd.log()[since:])
     check(len(lines) == len(set(lines)), "a kill logged twice: %r" % lines)
 
 
-def reaped(sd, name, pids, since):
-    """Each of pids reaped, dead of the SIGKILL: none left, not even a
-    zombie.  (A tracer sees its tracee's end first: strace is gone by
-    now.)"""
-    for pid in pids:
-        sd.wait_log(tag(name) + r": exit pid=%d signal=9 " % pid, since,
-                    what="%s pid %d reaped" % (name, pid))
-        wait_for(lambda: not os.path.exists("/proc/%d" % pid), 3,
-                 "pid %d gone" % pid)
+def no_zombie(sd):
+    wait_for(lambda: not [p for p, s in sd.children() if s == "Z"], 3,
+             "no zombie left")
 
 
 @limit(40)
-def test_wait_program_held_before_exec_does_not_freeze_superd(t):
+def test_wait_program_stopped_before_exec_does_not_freeze_superd(t):
     # A wait-mode program once started with vfork: superd slept until the
     # exec, however long the child took to reach it.
-    sd, held_execs = setup(t)
-    try:
-        mark = sd.mark()
-        port = sd.port("heldudp", "udp")
-        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        t.socks.append(c)
-        c.sendto(b"first", ("127.0.0.1", port))
-        pids = wait_for(lambda: held(sd), 5, "a heldudp child held")
-        t0 = time.monotonic()
-        answered_promptly(sd)
-        killed(sd, "heldudp", pids, mark, t0)
-        answered_promptly(sd)
-    finally:
-        held_execs.stop()
-    reaped(sd, "heldudp", pids, mark)
+    sd, tracer = setup(t)
+    mark = sd.mark()
+    port = sd.port("heldudp", "udp")
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.socks.append(c)
+    t0 = time.monotonic()
+    c.sendto(b"first", ("127.0.0.1", port))
+    pids = stop_held(sd, tracer, 1, "a heldudp child stopped")
+    answered_promptly(sd)
+    killed(sd, "heldudp", pids, mark, t0)
+    answered_promptly(sd)
     # Its program never ran: the datagram went with it, as when the
     # program is missing (case 9).
     wait_for(lambda: udp_rx_queue(port) == 0, 3, "the datagram dropped")
-    # Execs are no longer held: the service answers again.
     got = udp_ask(port, b"again", 5)
     check(got is not None and got.startswith(b"again"),
-          "heldudp does not answer once its programs exec again")
-    wait_for(lambda: not [p for p, s in sd.children() if s == "Z"], 3,
-             "no zombie left")
+          "heldudp does not answer once its children are left alone")
+    no_zombie(sd)
 
 
 @limit(60)
-def test_nowait_programs_held_before_exec_hold_no_more_than_their_share(t):
+def test_nowait_programs_stopped_before_exec_hold_no_more_than_their_share(t):
     # Every child on its way to exec holds a slot (launch.c); superd once
     # waited for the oldest when all were held.  Now one service holds 16
     # at most and is paused beyond, and the others still start theirs.
-    sd, held_execs = setup(t)
-    want = max(4, 2 * (os.cpu_count() or 1))     # launch.c: nusual
-    n = 20
+    sd, tracer = setup(t)
+    usual = max(4, 2 * (os.cpu_count() or 1))     # launch.c: nusual
+    mark = sd.mark()
+    t0 = time.monotonic()
+    clients = [connect(sd.port("heldtcp")) for _ in range(20)]
+    t.socks.extend(clients)
     try:
-        mark = sd.mark()
-        clients = [connect(sd.port("heldtcp")) for _ in range(n)]
-        t.socks.extend(clients)
-        wait_for(lambda: len(held(sd)) >= min(want, 16), 5,
-                 "%d heldtcp children held" % min(want, 16))
-        t0 = time.monotonic()
-        pids = held(sd)
+        wait_for(lambda: len(held(sd)) >= min(usual, 16), 5,
+                 "the usual slots held by stopped heldtcp children")
         answered_promptly(sd)
         sd.wait_log(tag("heldtcp") + r": children not reaching their "
                     r"program, pausing", mark, what="heldtcp paused")
-        check(len(held(sd)) <= 16, "heldtcp holds %d slots" % len(held(sd)))
-        killed(sd, "heldtcp", pids, mark, t0)
-        answered_promptly(sd)
-    finally:
-        held_execs.stop()
-    reaped(sd, "heldtcp", pids, mark)
+    except BaseException:
+        tracer.stop()
+        raise
+    pids = stop_held(sd, tracer, 16, "16 heldtcp children stopped")
+    check(len(pids) == 16, "heldtcp holds %d slots" % len(pids))
+    killed(sd, "heldtcp", pids, mark, t0)
+    answered_promptly(sd)
     # The first client's child was killed: its connection is closed.
     check(read_until_eof(clients[0], 3) == b"", "data for a killed child")
-    check(talk(sd.port("heldtcp"), b"back\n", timeout=5) == b"back\n",
-          "heldtcp does not answer once its programs exec again")
-    wait_for(lambda: not [p for p, s in sd.children() if s == "Z"], 3,
-             "no zombie left")
+    s = connect(sd.port("heldtcp"))
+    t.socks.append(s)
+    s.sendall(b"back\n")
+    check(read_until_eof(s, 5) == b"back\n",
+          "heldtcp does not answer once its children are left alone")
+    no_zombie(sd)
 
 
 @limit(40)
-def test_reload_and_stop_beside_a_held_program_are_bounded(t):
+def test_reload_and_stop_beside_a_stopped_program_are_bounded(t):
     # Before a reload frees the old configuration, and at stop, superd
     # lets no starting child read it: it once waited for every one to
     # exec, however long that took.
-    sd, held_execs = setup(t)
-    try:
-        mark = sd.mark()
-        c = connect(sd.port("heldtcp"))
-        t.socks.append(c)
-        pids = wait_for(lambda: held(sd), 5, "a heldtcp child held")
-        t0 = time.monotonic()
-        sd.reload(timeout=GRACE_S + SLACK_S)
-        killed(sd, "heldtcp", pids, mark, t0)
-        answered_promptly(sd)
-        c = connect(sd.port("heldtcp"))
-        t.socks.append(c)
-        wait_for(lambda: held(sd), 5, "a heldtcp child held again")
-        t0 = time.monotonic()
-        sd.signal(signal.SIGTERM)
-        wait_for(lambda: not sd.alive(), GRACE_S + SLACK_S + 1,
-                 "superd gone after SIGTERM")
-        check(time.monotonic() - t0 < GRACE_S + SLACK_S + 1,
-              "the stop took too long")
-    finally:
-        held_execs.stop()
+    sd, tracer = setup(t)
+    mark = sd.mark()
+    c = connect(sd.port("heldtcp"))
+    t.socks.append(c)
+    t0 = time.monotonic()
+    pids = stop_held(sd, tracer, 1, "a heldtcp child stopped")
+    sd.reload(timeout=GRACE_S + SLACK_S)
+    killed(sd, "heldtcp", pids, mark, t0)
+    answered_promptly(sd)
+    tracer = stopper(t, sd.pid, t.path("room"))
+    c = connect(sd.port("heldtcp"))
+    t.socks.append(c)
+    t0 = time.monotonic()
+    stop_held(sd, tracer, 1, "a heldtcp child stopped again")
+    sd.signal(signal.SIGTERM)
+    wait_for(lambda: not sd.alive(), GRACE_S + SLACK_S,
+             "superd gone after SIGTERM")
+    check(time.monotonic() - t0 < GRACE_S + SLACK_S, "the stop took too long")
