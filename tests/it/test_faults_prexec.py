@@ -46,17 +46,27 @@ def held(sd, states="tT"):
     return out
 
 
+def stopped(tracer):
+    """The children strace has seen stop on their SIGSTOP."""
+    try:
+        with open(tracer.out) as f:
+            text = f.read()
+    except OSError:
+        return set()
+    return {int(pid) for pid in
+            re.findall(r"^(\d+) +--- stopped by SIGSTOP ---", text, re.M)}
+
+
 def stop_held(sd, tracer, want, what):
     """Waits for want children stopped, then lets strace go: they stay
     stopped, as a plain SIGSTOP leaves them.  Returns their pids."""
     try:
-        wait_for(lambda: len(held(sd)) >= want, 5, what)
+        wait_for(lambda: len(stopped(tracer)) >= want, 5, what)
     finally:
         tracer.stop()
-    wait_for(lambda: not held(sd, "t"), 2, "no child left traced")
-    pids = held(sd, "T")
-    check(len(pids) >= want, "children not left stopped: %r"
-          % children_of(sd.pid))
+    pids = sorted(stopped(tracer))
+    wait_for(lambda: set(held(sd, "T")) >= set(pids), 2,
+             "children %r left stopped, untraced" % pids)
     return pids
 
 
@@ -95,6 +105,7 @@ def setup(t):
                 chdir=room),
         service("heldudp", protocol="udp", wait=True, server=python3(),
                 args=[udp_reply], chdir=room),
+        service("heldecho", builtin="echo", user="nobody", chdir=room),
         service("other", server="/bin/echo", args=["pong"]),
         service("otherudp", protocol="udp", wait=True, server=python3(),
                 args=[udp_reply])]
@@ -160,7 +171,7 @@ def test_nowait_programs_stopped_before_exec_hold_no_more_than_their_share(t):
     clients = [connect(sd.port("heldtcp")) for _ in range(20)]
     t.socks.extend(clients)
     try:
-        wait_for(lambda: len(held(sd)) >= min(usual, 16), 5,
+        wait_for(lambda: len(stopped(tracer)) >= min(usual, 16), 5,
                  "the usual slots held by stopped heldtcp children")
         answered_promptly(sd)
         sd.wait_log(tag("heldtcp") + r": children not reaching their "
@@ -179,6 +190,28 @@ def test_nowait_programs_stopped_before_exec_hold_no_more_than_their_share(t):
     s.sendall(b"back\n")
     check(read_until_eof(s, 5) == b"back\n",
           "heldtcp does not answer once its children are left alone")
+    no_zombie(sd)
+
+
+@limit(40)
+def test_builtin_stopped_before_it_runs_does_not_freeze_superd(t):
+    # A forked child (builtin, PROXY, tcpmux) reported over a pipe that
+    # superd read until the child exec'd, ran its builtin or closed it.
+    sd, tracer = setup(t)
+    mark = sd.mark()
+    c = connect(sd.port("heldecho"))
+    t.socks.append(c)
+    t0 = time.monotonic()
+    pids = stop_held(sd, tracer, 1, "a heldecho child stopped")
+    answered_promptly(sd)
+    killed(sd, "heldecho", pids, mark, t0)
+    check(read_until_eof(c, 3) == b"", "data for a killed child")
+    s = connect(sd.port("heldecho"))
+    t.socks.append(s)
+    s.sendall(b"back\n")
+    s.shutdown(socket.SHUT_WR)
+    check(read_until_eof(s, 5) == b"back\n",
+          "heldecho does not answer once its children are left alone")
     no_zombie(sd)
 
 
