@@ -135,6 +135,20 @@ def no_zombie(sd):
              "no zombie left")
 
 
+def answers_again(t, sd, name, killed_client):
+    """The client whose child was killed sees its connection closed; the
+    service answers the next (an echo of one line) once its children are
+    left alone, and no zombie is left."""
+    check(read_until_eof(killed_client, 3) == b"", "data for a killed child")
+    s = connect(sd.port(name))
+    t.socks.append(s)
+    s.sendall(b"back\n")
+    s.shutdown(socket.SHUT_WR)
+    check(read_until_eof(s, 5) == b"back\n",
+          "%s does not answer once its children are left alone" % name)
+    no_zombie(sd)
+
+
 @limit(40)
 def test_wait_program_stopped_before_exec_does_not_freeze_superd(t):
     # A wait-mode program once started with vfork: superd slept until the
@@ -183,14 +197,7 @@ def test_nowait_programs_stopped_before_exec_hold_no_more_than_their_share(t):
     check(len(pids) == 16, "heldtcp holds %d slots" % len(pids))
     killed(sd, "heldtcp", pids, mark, t0)
     answered_promptly(sd)
-    # The first client's child was killed: its connection is closed.
-    check(read_until_eof(clients[0], 3) == b"", "data for a killed child")
-    s = connect(sd.port("heldtcp"))
-    t.socks.append(s)
-    s.sendall(b"back\n")
-    check(read_until_eof(s, 5) == b"back\n",
-          "heldtcp does not answer once its children are left alone")
-    no_zombie(sd)
+    answers_again(t, sd, "heldtcp", clients[0])
 
 
 @limit(40)
@@ -205,14 +212,7 @@ def test_builtin_stopped_before_it_runs_does_not_freeze_superd(t):
     pids = stop_held(sd, tracer, 1, "a heldecho child stopped")
     answered_promptly(sd)
     killed(sd, "heldecho", pids, mark, t0)
-    check(read_until_eof(c, 3) == b"", "data for a killed child")
-    s = connect(sd.port("heldecho"))
-    t.socks.append(s)
-    s.sendall(b"back\n")
-    s.shutdown(socket.SHUT_WR)
-    check(read_until_eof(s, 5) == b"back\n",
-          "heldecho does not answer once its children are left alone")
-    no_zombie(sd)
+    answers_again(t, sd, "heldecho", c)
 
 
 @limit(40)
