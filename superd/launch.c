@@ -280,19 +280,23 @@ slot_new(void)
 static struct slot *
 slot_take(const struct svc_conf *sc, int forked)
 {
-	struct slot	*sl, *free, *young, *young_clone, *young_mine;
+	struct slot	*sl, *free, *bare, *stacked, *young, *young_clone,
+			*young_mine;
 	int64_t		 now = mono_ms(), until = now + SLOT_WAIT_MS;
-	int		 i, starting, mine, read_reports = 0;
+	int		 i, starting, mine, may, read_reports = 0;
 
 	for (;;) {
-		free = young = young_clone = young_mine = NULL;
+		bare = stacked = young = young_clone = young_mine = NULL;
 		starting = mine = 0;
 		for (i = 0; i < ntop; i++) {
 			sl = &slots[i];
 			if (sl->sl_pid != 0 && slot_done(sl))
 				slot_finish(sl);
-			if (sl->sl_pid == 0 && free == NULL)
-				free = sl;
+			if (sl->sl_pid == 0 && sl->sl_stack == NULL && bare == NULL)
+				bare = sl;
+			if (sl->sl_pid == 0 && sl->sl_stack != NULL &&
+			    stacked == NULL)
+				stacked = sl;
 			if (!slot_starting(sl))
 				continue;
 			starting += !sl->sl_forked;
@@ -308,10 +312,15 @@ slot_take(const struct svc_conf *sc, int forked)
 			    sl->sl_start < young_mine->sl_start))
 				young_mine = sl;
 		}
-		if (free == NULL)
+		may = mine < SLOTS_SERVICE && (forked || starting < nusual ||
+		    young_clone == NULL || now >= until);
+		/* Stacks only for clones, so that few are ever made. */
+		free = forked ? bare : stacked;
+		if (free == NULL && may)
 			free = slot_new();
-		if (free != NULL && mine < SLOTS_SERVICE && (forked ||
-		    starting < nusual || young_clone == NULL || now >= until)) {
+		if (free == NULL)
+			free = forked ? stacked : bare;
+		if (free != NULL && may) {
 			free->sl_start = now;
 			return free;
 		}
