@@ -113,7 +113,7 @@ check-asan: $(BUILD)/asan/superd
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	tests/it/run $(BUILD)/asan/superd
 
-# The children's system calls through libc and vfork, as on architectures
+# The children's system calls through libc, and fork, as on architectures
 # without superd's own system call path (superd/sys.h): what a child gets
 # and how starts fail.
 $(BUILD)/syslibc/%.o: superd/%.c $(wildcard superd/*.h)

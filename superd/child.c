@@ -140,11 +140,11 @@ child_reap_all(void)
 	struct child	*ch;
 	struct service	*sv;
 	pid_t		 pid;
-	int		 status, emptied;
+	int		 status, emptied, never_ran;
 	int64_t		 now = mono_ms();
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		launch_reaped(pid);
+		never_ran = launch_reaped(pid);
 		if ((ch = child_find(pid)) == NULL) {
 			if (nuntracked > 0)
 				nuntracked--;
@@ -156,7 +156,7 @@ child_reap_all(void)
 		errlog_flush(&ch->ch_err, sv);
 		log_exit(ch, status, now);
 		if (ch->ch_wait != NULL)
-			looping_end(ch, status, now);
+			looping_end(ch, status, now, never_ran);
 		/* The emptied pipe serves the service's next instance. */
 		errlog_recycle(&ch->ch_err, sv, emptied, now);
 		if (sv->sv_running > 0)

@@ -1,32 +1,39 @@
 /*
- * launch.c - how a prepared child starts.
+ * launch.c - how a prepared child starts, and how long superd lets it
+ * take to reach its program.
  *
- * A plain program that accepts no wait starts with clone(CLONE_VM): the
- * child runs in superd's memory on a stack of its own, and superd goes on
- * at once, without copying page tables (fork) or sleeping until the exec
- * (vfork).  The child makes only system calls (sys.h) and reads only its
- * slot: a copy of the spawn context and of the identity, and the
- * environment, which the slot owns.  The kernel clears the slot's busy
- * word when the child execs or exits (CLONE_CHILD_CLEARTID), and only
- * then is the slot reused.  A failure before exec waits in the slot until
- * superd reaps the child.
+ * A plain program starts with clone(CLONE_VM): the child runs in superd's
+ * memory on a stack of its own, and superd goes on at once, without
+ * copying page tables (fork) or sleeping until the exec (vfork).  The
+ * child makes only system calls (sys.h) and reads only its slot: a copy
+ * of the spawn context and of the identity, and the environment, which
+ * the slot owns.  The kernel clears the slot's busy word when the child
+ * execs or exits (CLONE_CHILD_CLEARTID), and only then is the slot
+ * reused.  A failure before exec waits in the slot until superd reaps the
+ * child, and is logged then; in wait mode the reap is also where superd
+ * learns that the program never ran (launch_reaped).
  *
  * With many listeners, placed high (fds.c), the child also starts in
  * superd's descriptor table (CLONE_FILES) and leaves it first, for a copy
  * of the low descriptors only: neither superd's clone nor the child's exec
  * then touches every listener.  Until the child has left, superd keeps
- * the connection it was given open (launch_release), and the write end of
+ * the connection it was given open (launch_pending), and the write end of
  * its stderr pipe where superd does not keep that anyway (errlog.c).
  *
- * What a starting child still reads through its context (the service's
- * configuration) is only freed after launch_settle().
+ * Builtins and children that read the client first (a PROXY header) are
+ * forked, and so is every program where clone(CLONE_VM) is refused (a
+ * seccomp filter), not used (sys.h), or SUPERD_SPAWN_VFORK is set in
+ * superd's environment (valgrind, which exits on such a clone).  A forked
+ * child reports over a close-on-exec pipe, which superd reads without
+ * waiting: it holds a slot too, without a stack.
  *
- * A wait-mode program starts with vfork, so that superd knows at once
- * whether it runs; so does every program where clone(CLONE_VM) is refused
- * (a seccomp filter), not used (sys.h), or SUPERD_SPAWN_VFORK is set in
- * superd's environment (valgrind, which exits on such a clone).  Builtins
- * and children that read the client first (a PROXY header) are forked,
- * and report over a pipe.
+ * Once the child has switched to the service's user, that user can stop
+ * it before its exec; superd never waits for such a child beyond a short
+ * bound.  A child still short of its program after EXEC_GRACE_MS is
+ * killed, and one service cannot hold more than SLOTS_SERVICE slots, so
+ * the others can still start theirs.  What a starting child still reads
+ * through its context (the service's configuration) is only freed after
+ * launch_settle().
  */
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -35,6 +42,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -54,17 +62,38 @@
 #define STACK_FRESH(top)	((void)0)
 #endif
 
-#define SLOTS_MAX	32
+/*
+ * Children short of their programs at once, and of those one service's:
+ * a service with 16 children on their way has a problem a 17th will not
+ * solve (a stopped child holds its slot until its grace ends), and the
+ * rest stays for the other services.
+ */
+#define SLOTS_MAX	64
+#define SLOTS_SERVICE	16
 #define SLOT_STACK	(64 * 1024)	/* deep enough for child_run */
+#define SLOT_WAIT_MS	10	/* the longest a start waits for a slot */
+
+/*
+ * From its start to its exec a child needs well under a millisecond, and
+ * tens of milliseconds on a loaded machine (page faults, a slow chdir or
+ * lookup of the program on a busy disk).  Two seconds is far beyond any
+ * healthy start, and short enough that a child stopped on purpose holds
+ * its slot, and a reload waiting in launch_settle(), only briefly.
+ */
+#define EXEC_GRACE_MS	2000
+#define KILL_WAIT_MS	1000	/* for a killed child to be gone */
 
 struct slot {
-	volatile pid_t		 sl_busy;	/* zeroed by the kernel */
+	volatile pid_t		 sl_busy;	/* clone: zeroed by the kernel */
 	volatile int		 sl_unshared;	/* set by the child */
 	int			 sl_held[2];	/* closed once it is set */
 	pid_t			 sl_pid;	/* 0: free */
+	int			 sl_rep;	/* fork: report pipe until read */
+	int			 sl_forked;
+	int			 sl_killed;
+	int64_t			 sl_start;	/* mono_ms() */
 	struct report		 sl_report;
-	unsigned long		 sl_seq;	/* order of the starts */
-	struct spawn_ctx	 sl_cx;
+	struct spawn_ctx	 sl_cx;		/* fork: only sx_sc */
 	struct ident		 sl_id;		/* id_groups is sl_groups */
 	gid_t			*sl_groups;
 	int			 sl_groupcap;
@@ -72,18 +101,21 @@ struct slot {
 };
 
 /*
- * Children on their way to exec at once: two per CPU (one execing, one
- * ready behind it), at least four.  Starting more floods the run queue
- * with execs that compete for the same CPUs: p99 latency grows with the
- * bound (measured at 32 clients: +4 % at three per CPU, +9 % at four, +30 %
- * at sixteen) for a few percent less CPU and no more throughput in full
- * runs.  Fewer makes superd wait more often.  At the bound superd waits
- * for the oldest child's exec, as it would with vfork.
+ * Children on their way to exec at once with clone: two per CPU (one
+ * execing, one ready behind it), at least four.  Starting more floods the
+ * run queue with execs that compete for the same CPUs: p99 latency grows
+ * with the bound (measured at 32 clients: +4 % at three per CPU, +9 % at
+ * four, +30 % at sixteen) for a few percent less CPU and no more
+ * throughput in full runs.  Fewer makes superd wait more often.  At the
+ * bound superd waits for the oldest young child's exec, as it would with
+ * vfork, but SLOT_WAIT_MS at most: children that have been on their way
+ * longer are taken to be stopped, and more slots are used beside them.
+ * (With more than eight CPUs, SLOTS_SERVICE bounds one service first.)
  */
 static struct slot	 slots[SLOTS_MAX];
-static int		 nslots;
-static unsigned long	 nstarts;
-static int		 clone_off;	/* no stacks, or clone refused */
+static int		 ntop;		/* slots ever used */
+static int		 nusual;	/* the bound above */
+static int		 clone_off = -1; /* unknown yet */
 
 static int
 slots_wanted(void)
@@ -92,47 +124,82 @@ slots_wanted(void)
 
 	if (cpus < 2)
 		return 4;
-	return cpus * 2 > SLOTS_MAX ? SLOTS_MAX : (int)cpus * 2;
+	return cpus * 2 > SLOTS_MAX / 2 ? SLOTS_MAX / 2 : (int)cpus * 2;
 }
 
-/* One mapping for every stack, each above a guard page. */
+/* A stack above a guard page, made when the slot first starts a clone. */
 static int
-stacks_map(void)
+slot_stack(struct slot *sl)
 {
-	size_t	 page = (size_t)sysconf(_SC_PAGESIZE), each = SLOT_STACK + page;
+	size_t	 page = (size_t)sysconf(_SC_PAGESIZE);
 	char	*base;
-	int	 i, n = slots_wanted();
 
-	base = mmap(NULL, each * (size_t)n, PROT_READ | PROT_WRITE,
+	base = mmap(NULL, SLOT_STACK + page, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return -1;
-	for (i = 0; i < n; i++) {
-		slots[i].sl_held[0] = slots[i].sl_held[1] = -1;
-		if (mprotect(base + (size_t)i * each, page, PROT_NONE) == -1) {
-			(void)munmap(base, each * (size_t)n);
-			return -1;
-		}
-		slots[i].sl_stack = base + (size_t)(i + 1) * each;
+	if (mprotect(base, page, PROT_NONE) == -1) {
+		(void)munmap(base, SLOT_STACK + page);
+		errno = ENOMEM;
+		return -1;
 	}
-	nslots = n;
+	sl->sl_stack = base + page + SLOT_STACK;
 	return 0;
 }
 
-static int
-slot_started(const struct slot *sl)
+/* Reads what a forked child reported, if it has: EOF once it exec'd. */
+static void
+slot_read_report(struct slot *sl)
 {
+	struct report	 rp;
+	ssize_t		 n;
+
+	n = read(sl->sl_rep, &rp, sizeof(rp));
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == sizeof(rp))
+		sl->sl_report = rp;
+	close(sl->sl_rep);
+	sl->sl_rep = -1;
+}
+
+/* Whether the child has exec'd or exited (a forked one: as last read). */
+static int
+slot_past(const struct slot *sl)
+{
+	if (sl->sl_forked)
+		return sl->sl_rep == -1;
 	return __atomic_load_n(&sl->sl_busy, __ATOMIC_ACQUIRE) == 0;
 }
 
-/* Sleeps until the slot's child has exec'd or exited (or 10 ms passed). */
-static void
-slot_wait(struct slot *sl)
+/* Past its exec with nothing to tell: done before its reap. */
+static int
+slot_done(const struct slot *sl)
 {
-	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	return slot_past(sl) && sl->sl_report.rp_stage == -1 && !sl->sl_killed;
+}
+
+/* On its way to exec, and neither killed nor waiting for its reap. */
+static int
+slot_starting(const struct slot *sl)
+{
+	return sl->sl_pid != 0 && !sl->sl_killed && !slot_past(sl);
+}
+
+/* Sleeps until the slot's child has exec'd or exited, or ms passed. */
+static void
+slot_wait(struct slot *sl, int64_t ms)
+{
+	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
+	struct pollfd	 pfd;
 	pid_t		 busy = sl->sl_busy;
 
-	if (busy != 0)
+	if (sl->sl_forked) {
+		pfd.fd = sl->sl_rep;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)ms) > 0)
+			slot_read_report(sl);
+	} else if (busy != 0)
 		(void)syscall(SYS_futex, &sl->sl_busy, FUTEX_WAIT, busy, &ts,
 		    NULL, 0);
 }
@@ -155,43 +222,123 @@ static void
 slot_finish(struct slot *sl)
 {
 	slot_release(sl);
-	if (sl->sl_report.rp_stage != -1)
+	if (sl->sl_rep != -1) {
+		close(sl->sl_rep);
+		sl->sl_rep = -1;
+	}
+	if (sl->sl_report.rp_stage != -1 && sl->sl_cx.sx_sc != NULL)
 		log_spawn_failure(sl->sl_cx.sx_sc, sl->sl_report.rp_stage,
 		    sl->sl_report.rp_errno);
 	env_free(sl->sl_cx.sx_env);
 	sl->sl_cx.sx_env = NULL;
 	sl->sl_pid = 0;
+	sl->sl_killed = 0;
 }
 
-/* Waits for the slot's child to pass its exec, then finishes the slot. */
+/* Past its grace: SIGKILL ends it even when it is stopped. */
 static void
-slot_drain(struct slot *sl)
+slot_kill(struct slot *sl)
 {
-	while (!slot_started(sl))
-		slot_wait(sl);
-	slot_finish(sl);
+	log_warnx("%s: pid=%ld did not reach its program within %d s, killed",
+	    sl->sl_cx.sx_sc->sc_name, (long)sl->sl_pid, EXEC_GRACE_MS / 1000);
+	(void)kill(sl->sl_pid, SIGKILL);
+	sl->sl_killed = 1;
+	sl->sl_start = mono_ms();	/* now the start of KILL_WAIT_MS */
 }
 
-/* The lowest free slot, finishing those whose children started. */
-static struct slot *
-slot_take(void)
+/* Reads every forked child's report pipe that may have news. */
+static void
+slots_read_reports(void)
 {
-	struct slot	*oldest;
-	int		 i;
+	int	 i;
+
+	for (i = 0; i < ntop; i++)
+		if (slots[i].sl_pid != 0 && slots[i].sl_rep != -1)
+			slot_read_report(&slots[i]);
+}
+
+/* A slot unused so far, made ready to be taken. */
+static struct slot *
+slot_new(void)
+{
+	struct slot	*sl;
+
+	if (ntop == SLOTS_MAX)
+		return NULL;
+	sl = &slots[ntop++];
+	sl->sl_held[0] = sl->sl_held[1] = -1;
+	sl->sl_rep = -1;
+	return sl;
+}
+
+/*
+ * A free slot for a child of sc, finishing those whose children started;
+ * NULL (errno EBUSY) when sc already holds SLOTS_SERVICE or every slot is
+ * held.  Waits SLOT_WAIT_MS at most, and only for a child started less
+ * than that long ago: past the usual bound (nusual) after that.
+ */
+static struct slot *
+slot_take(const struct svc_conf *sc, int forked)
+{
+	struct slot	*sl, *free, *bare, *stacked, *young, *young_clone,
+			*young_mine;
+	int64_t		 now = mono_ms(), until = now + SLOT_WAIT_MS;
+	int		 i, starting, mine, may, read_reports = 0;
 
 	for (;;) {
-		oldest = &slots[0];
-		for (i = 0; i < nslots; i++) {
-			if (slots[i].sl_pid != 0 && slot_started(&slots[i]))
-				slot_finish(&slots[i]);
-			if (slots[i].sl_pid == 0)
-				return &slots[i];
-			if (slots[i].sl_seq < oldest->sl_seq)
-				oldest = &slots[i];
+		bare = stacked = young = young_clone = young_mine = NULL;
+		starting = mine = 0;
+		for (i = 0; i < ntop; i++) {
+			sl = &slots[i];
+			if (sl->sl_pid != 0 && slot_done(sl))
+				slot_finish(sl);
+			if (sl->sl_pid == 0 && sl->sl_stack == NULL && bare == NULL)
+				bare = sl;
+			if (sl->sl_pid == 0 && sl->sl_stack != NULL &&
+			    stacked == NULL)
+				stacked = sl;
+			if (!slot_starting(sl))
+				continue;
+			starting += !sl->sl_forked;
+			mine += sl->sl_cx.sx_sc == sc;
+			if (now - sl->sl_start >= SLOT_WAIT_MS)
+				continue;	/* stopped, perhaps */
+			if (young == NULL || sl->sl_start < young->sl_start)
+				young = sl;
+			if (!sl->sl_forked && (young_clone == NULL ||
+			    sl->sl_start < young_clone->sl_start))
+				young_clone = sl;
+			if (sl->sl_cx.sx_sc == sc && (young_mine == NULL ||
+			    sl->sl_start < young_mine->sl_start))
+				young_mine = sl;
 		}
-		/* Every child is on its way to exec: not for long. */
-		slot_wait(oldest);
+		may = mine < SLOTS_SERVICE && (forked || starting < nusual ||
+		    young_clone == NULL || now >= until);
+		/* Stacks only for clones, so that few are ever made. */
+		free = forked ? bare : stacked;
+		if (free == NULL && may)
+			free = slot_new();
+		if (free == NULL)
+			free = forked ? stacked : bare;
+		if (free != NULL && may) {
+			free->sl_start = now;
+			return free;
+		}
+		if (!read_reports) {
+			/* Forked children that started have said so by now. */
+			slots_read_reports();
+			read_reports = 1;
+			continue;
+		}
+		sl = mine >= SLOTS_SERVICE ? young_mine : free == NULL ? young :
+		    young_clone;
+		if (sl == NULL || now >= until)
+			break;
+		slot_wait(sl, until - now);
+		now = mono_ms();
 	}
+	errno = EBUSY;
+	return NULL;
 }
 
 /* The identity with its groups copied: a refresh may free the original. */
@@ -215,6 +362,15 @@ slot_copy_ident(struct slot *sl, const struct ident *id)
 	return 0;
 }
 
+/* The slot now belongs to the child pid (sl_start: slot_take). */
+static void
+slot_hold(struct slot *sl, pid_t pid, int forked)
+{
+	sl->sl_pid = pid;
+	sl->sl_forked = forked;
+	sl->sl_killed = 0;
+}
+
 static int
 slot_child(void *arg)
 {
@@ -223,26 +379,36 @@ slot_child(void *arg)
 	child_run(&sl->sl_cx);
 }
 
+/* Whether programs start with fork rather than clone (see the top). */
+static int
+clone_unused(void)
+{
+	if (clone_off == -1) {
+		clone_off = !SYS_RAW || getenv("SUPERD_SPAWN_VFORK") != NULL;
+		nusual = slots_wanted();
+	}
+	return clone_off;
+}
+
 /*
  * Starts the child and returns at once.  The slot takes the environment
  * (cx->sx_env becomes NULL); a failure before exec is logged when the
  * child is reaped (launch_reaped).  Where clone cannot be used, this is
- * launch_vfork().
+ * launch_fork().  Returns -1 with errno EBUSY when the service may not
+ * start one more child now (slot_take).
  */
 pid_t
-launch_clone(struct spawn_ctx *cx, struct report *out)
+launch_clone(struct spawn_ctx *cx)
 {
 	struct slot	*sl;
 	pid_t		 pid;
 	int		 share;
 
-	if (!SYS_RAW || clone_off || (slots[0].sl_stack == NULL &&
-	    (getenv("SUPERD_SPAWN_VFORK") != NULL || stacks_map() == -1))) {
-		clone_off = 1;
-		return launch_vfork(cx, out);
-	}
-	sl = slot_take();
-	if (slot_copy_ident(sl, cx->sx_id) == -1)
+	if (clone_unused())
+		return launch_fork(cx);
+	if ((sl = slot_take(cx->sx_sc, 0)) == NULL ||
+	    (sl->sl_stack == NULL && slot_stack(sl) == -1) ||
+	    slot_copy_ident(sl, cx->sx_id) == -1)
 		return -1;
 	sl->sl_cx = *cx;
 	sl->sl_cx.sx_id = &sl->sl_id;
@@ -261,99 +427,44 @@ launch_clone(struct spawn_ctx *cx, struct report *out)
 		sl->sl_cx.sx_env = NULL;	/* still the caller's */
 		if (errno != EINVAL && errno != ENOSYS && errno != EPERM)
 			return -1;
-		/* A seccomp filter, say: vfork from now on. */
+		/* A seccomp filter, say: fork from now on. */
 		clone_off = 1;
-		log_info("clone refused (%s): starting programs with vfork",
+		log_info("clone refused (%s): starting programs with fork",
 		    strerror(errno));
-		return launch_vfork(cx, out);
+		return launch_fork(cx);
 	}
-	sl->sl_pid = pid;
-	sl->sl_seq = ++nstarts;
-	/* Closed in the shared table, they would be gone for the child too. */
+	slot_hold(sl, pid, 0);
+	/* Closed in the shared table, they would be gone for the child too;
+	 * a listener lent in wait mode (no peer) stays superd's anyway. */
 	if (share != 0) {
-		sl->sl_held[0] = cx->sx_fd;
-		cx->sx_fd = -1;
+		if (cx->sx_peer != NULL) {
+			sl->sl_held[0] = cx->sx_fd;
+			cx->sx_fd = -1;
+		}
 		if (!cx->sx_errkept) {
 			sl->sl_held[1] = cx->sx_errfd;
 			cx->sx_errfd = -1;
 		}
 	}
 	cx->sx_env = NULL;
-	out->rp_stage = -1;
 	return pid;
 }
 
 /*
- * Closes superd's copies of what children were given, for those that
- * have left superd's descriptor table.  Returns whether a child has yet
- * to: its client sees the end of the connection only once both copies
- * are closed, so superd looks again soon (loop.c).
+ * The child reports over a close-on-exec pipe: EOF once it exec'd (or, a
+ * builtin or a child that reads the client first, once it closed it).
+ * superd reads it later, without waiting (launch_pending, launch_reaped).
  */
-int
-launch_release(void)
-{
-	int	 i, waiting = 0;
-
-	for (i = 0; i < nslots; i++) {
-		if (slots[i].sl_held[0] == -1 && slots[i].sl_held[1] == -1)
-			continue;
-		if (__atomic_load_n(&slots[i].sl_unshared, __ATOMIC_ACQUIRE))
-			slot_release(&slots[i]);
-		else
-			waiting = 1;
-	}
-	return waiting;
-}
-
-/* A child was reaped: its slot, if it still holds one, is done. */
-void
-launch_reaped(pid_t pid)
-{
-	int	 i;
-
-	for (i = 0; i < nslots; i++)
-		if (slots[i].sl_pid == pid) {
-			slot_drain(&slots[i]);
-			return;
-		}
-}
-
-/* Before a configuration is freed: no child may still be reading it. */
-void
-launch_settle(void)
-{
-	int	 i;
-
-	for (i = 0; i < nslots; i++)
-		if (slots[i].sl_pid != 0)
-			slot_drain(&slots[i]);
-}
-
-/* The parent sleeps until the child's exec: no page tables are copied. */
 pid_t
-launch_vfork(struct spawn_ctx *cx, struct report *out)
+launch_fork(struct spawn_ctx *cx)
 {
-	volatile struct report	 shared = { -1, 0 };
-	pid_t			 pid;
+	struct slot	*sl;
+	int		 rep[2], saved;
+	pid_t		 pid;
 
-	cx->sx_shared = &shared;
-	pid = vfork();
-	if (pid == 0)
-		child_run(cx);
-	out->rp_stage = shared.rp_stage;
-	out->rp_errno = shared.rp_errno;
-	return pid;
-}
-
-/* The child reports over a close-on-exec pipe: EOF once exec succeeded. */
-pid_t
-launch_fork(struct spawn_ctx *cx, struct report *out)
-{
-	int	 rep[2], saved;
-	pid_t	 pid;
-	ssize_t	 n;
-
-	if (pipe2(rep, O_CLOEXEC) == -1)
+	if ((sl = slot_take(cx->sx_sc, 1)) == NULL)
+		return -1;
+	if (pipe2(rep, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
 	cx->sx_rep = rep[1];
 	if ((pid = fork()) == 0) {
@@ -362,14 +473,129 @@ launch_fork(struct spawn_ctx *cx, struct report *out)
 	}
 	saved = errno;
 	close(rep[1]);
-	if (pid != -1) {
-		do
-			n = read(rep[0], out, sizeof(*out));
-		while (n == -1 && errno == EINTR);
-		if (n != sizeof(*out))
-			out->rp_stage = -1;
+	cx->sx_rep = -1;
+	if (pid == -1) {
+		close(rep[0]);
+		errno = saved;
+		return -1;
 	}
-	close(rep[0]);
-	errno = saved;
+	memset(&sl->sl_cx, 0, sizeof(sl->sl_cx));
+	sl->sl_cx.sx_sc = cx->sx_sc;
+	sl->sl_report.rp_stage = -1;
+	sl->sl_report.rp_errno = 0;
+	sl->sl_rep = rep[0];
+	slot_hold(sl, pid, 1);
 	return pid;
+}
+
+/*
+ * Every turn of the loop: closes superd's copies of what children were
+ * given once they have left superd's descriptor table (their client sees
+ * the end of the connection only once both copies are closed, so superd
+ * looks again soon), frees the slots of children that exec'd, and kills
+ * those past their grace.  Sets *next to when to look again.
+ */
+void
+launch_pending(int64_t now, int64_t *next)
+{
+	struct slot	*sl;
+	int64_t		 due;
+	int		 i;
+
+	for (i = 0; i < ntop; i++) {
+		sl = &slots[i];
+		if (sl->sl_pid == 0)
+			continue;
+		if (sl->sl_rep != -1)
+			slot_read_report(sl);
+		if (slot_past(sl) ||
+		    __atomic_load_n(&sl->sl_unshared, __ATOMIC_ACQUIRE))
+			slot_release(sl);
+		if (slot_done(sl)) {
+			slot_finish(sl);
+			continue;
+		}
+		if (sl->sl_killed || slot_past(sl))
+			continue;	/* finished at its reap */
+		if (now - sl->sl_start >= EXEC_GRACE_MS) {
+			slot_kill(sl);
+			continue;
+		}
+		due = sl->sl_held[0] != -1 || sl->sl_held[1] != -1 ? now + 1 :
+		    sl->sl_start + EXEC_GRACE_MS;
+		if (*next == 0 || due < *next)
+			*next = due;
+	}
+}
+
+/*
+ * A child was reaped: its slot, if it still holds one, is done.  The
+ * kernel clears the busy word of a clone child as it exits, before the
+ * child can be reaped, and a dead child's report is all in its pipe.
+ * Returns whether the child never ran its program (it failed before its
+ * exec, or was killed short of it).
+ */
+int
+launch_reaped(pid_t pid)
+{
+	struct slot	*sl;
+	int		 i, failed;
+
+	for (i = 0; i < ntop; i++) {
+		sl = &slots[i];
+		if (sl->sl_pid != pid)
+			continue;
+		if (sl->sl_rep != -1)
+			slot_read_report(sl);
+		failed = sl->sl_report.rp_stage != -1 || sl->sl_killed;
+		slot_finish(sl);
+		return failed;
+	}
+	return 0;
+}
+
+/*
+ * Before a configuration is freed: no child may still be reading it.
+ * Waits for each child to pass its exec, killing it at the end of its
+ * grace; waits EXEC_GRACE_MS + KILL_WAIT_MS at most.  A slot whose child
+ * is still not gone after that stays taken (its stack may not be reused)
+ * but forgets the configuration.
+ */
+void
+launch_settle(void)
+{
+	struct slot	*sl;
+	int64_t		 now, left;
+	int		 i;
+
+	for (i = 0; i < ntop; i++) {
+		sl = &slots[i];
+		if (sl->sl_pid == 0 || sl->sl_cx.sx_sc == NULL)
+			continue;	/* free, or settled before */
+		while (!slot_past(sl)) {
+			now = mono_ms();
+			left = sl->sl_start + (sl->sl_killed ? KILL_WAIT_MS :
+			    EXEC_GRACE_MS) - now;
+			if (left <= 0 && !sl->sl_killed)
+				slot_kill(sl);
+			else if (left <= 0)
+				break;
+			else
+				slot_wait(sl, left < 100 ? left : 100);
+		}
+		if (slot_done(sl)) {
+			slot_finish(sl);
+			continue;
+		}
+		/* Kept for its reap, which must not read the old
+		 * configuration: what there is to say is said now. */
+		if (!slot_past(sl))
+			log_warnx("%s: pid=%ld still not gone %d ms after "
+			    "SIGKILL", sl->sl_cx.sx_sc->sc_name,
+			    (long)sl->sl_pid, KILL_WAIT_MS);
+		else if (sl->sl_report.rp_stage != -1)
+			log_spawn_failure(sl->sl_cx.sx_sc,
+			    sl->sl_report.rp_stage, sl->sl_report.rp_errno);
+		sl->sl_cx.sx_sc = NULL;
+	}
 }

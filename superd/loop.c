@@ -29,6 +29,7 @@
 #define ACCEPT_BATCH	16	/* connections taken per readiness */
 #define PAUSE_MS	1000	/* out of descriptors or processes */
 #define FIRST_LOG_MAX	5	/* lines a second on clients' first bytes */
+#define PAUSE_STUCK	"children not reaching their program"	/* EBUSY */
 
 int64_t
 mono_ms(void)
@@ -169,7 +170,6 @@ start_instance(struct service *sv, int fd, const struct peer *pe,
 	char			 from[96];
 	struct errlog		 el = ERRLOG_NONE;
 	pid_t			 pid;
-	int			 failed;
 
 	peer_from(sc, pe, from, sizeof(from));
 	if (sc->sc_builtin != BUILTIN_NONE &&
@@ -178,9 +178,10 @@ start_instance(struct service *sv, int fd, const struct peer *pe,
 		sv->sv_started++;
 		close(fd);
 	} else if ((pid = (first_read ? spawn_read : spawn_instance)(sv, fd, pe,
-	    &failed, &el)) == -1) {
-		if (errno == EAGAIN || errno == ENOMEM)
-			service_pause(sv, "cannot fork");
+	    &el)) == -1) {
+		if (errno == EAGAIN || errno == ENOMEM || errno == EBUSY)
+			service_pause(sv, errno == EBUSY ? PAUSE_STUCK :
+			    "cannot fork");
 	} else {
 		sv->sv_pause_logged = 0;	/* the shortage, if any, is over */
 		policy_rate_take(sv);
@@ -433,23 +434,21 @@ lend_listener(struct service *sv, struct listener *ls)
 	char		 from[96] = "-";
 	struct errlog	 el = ERRLOG_NONE;
 	pid_t		 pid;
-	int		 failed;
 
 	if (looping_lend(sv, ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all (or dropped) */
-	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &failed, &el)) == -1) {
+	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &el)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
-		    "cannot fork" : "cannot start an instance");
+		    "cannot fork" : errno == EBUSY ? PAUSE_STUCK :
+		    "cannot start an instance");
 		return;
 	}
-	/* Its program never ran: the datagram would only wake us again. */
-	if (failed && sv->sv_conf->sc_proto == PROTO_UDP)
-		listener_drop_head(ls);
 	policy_rate_take(sv);
 	log_start(sv, pid, from);
-	/* A program that cannot start is no client's fault (looping.c). */
-	if (child_add(sv, ls, pid, failed ? "-" : from, &el) == -1)
+	/* One that never reaches its program is no client's fault: the
+	 * reap says so (looping_end). */
+	if (child_add(sv, ls, pid, from, &el) == -1)
 		log_warn("%s: child table", sv->sv_conf->sc_name);
 }
 
@@ -555,8 +554,7 @@ loop_run(void)
 		pending_timeouts(now);
 		errlog_spares_expire(now, &next);
 		refused_summaries(now, &next);
-		if (launch_release() && (next == 0 || next > now + 1))
-			next = now + 1;
+		launch_pending(now, &next);
 		FD_ZERO(&fs.fs_read);
 		fs.fs_max = -1;
 		watch_services(&fs, now, &next);

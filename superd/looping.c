@@ -172,18 +172,23 @@ looping_verdict(struct service *sv, int64_t now)
 /*
  * A wait instance was reaped: whether it made progress.  Any progress
  * ends the streak and forgets the sources blamed; LOOP_MAX ends without it
- * in a row are a verdict.
+ * in a row are a verdict.  One whose program never ran (launch.c: it
+ * could not start, or was killed short of its exec) takes its datagram
+ * with it, which would only wake superd again, and blames no client.
  */
 void
-looping_end(struct child *ch, int status, int64_t now)
+looping_end(struct child *ch, int status, int64_t now, int never_ran)
 {
 	struct service		*sv = ch->ch_svc;
 	struct listener		*ls = ch->ch_wait;
 	struct loopwatch	*lw = &sv->sv_loop;
 	int			 quick, failed, stuck = 0;
 
+	if (never_ran && ls->ls_fd != -1 && sv->sv_conf->sc_proto == PROTO_UDP)
+		listener_drop_head(ls);
 	quick = now - ch->ch_start < FAST_FAIL_MS;
-	failed = quick && (WIFSIGNALED(status) || WEXITSTATUS(status) != 0);
+	failed = never_ran ||
+	    (quick && (WIFSIGNALED(status) || WEXITSTATUS(status) != 0));
 	if (ls->ls_fd != -1 && sv->sv_conf->sc_proto == PROTO_UDP &&
 	    ls->ls_head_valid)
 		stuck = listener_head_same(ls);
@@ -197,7 +202,10 @@ looping_end(struct child *ch, int status, int64_t now)
 		lw->lw_progress_at = now;
 		return;
 	}
-	streak_add(lw, ch->ch_peer);
+	if (never_ran)
+		lw->lw_blameless = 1;
+	else
+		streak_add(lw, ch->ch_peer);
 	if (++lw->lw_count < LOOP_MAX)
 		return;
 	looping_verdict(sv, now);

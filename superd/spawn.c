@@ -71,7 +71,7 @@ log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 
 /*
  * Tells the parent what failed (err is a negative errno, as sys.h gives):
- * through shared memory (clone, vfork), the report pipe (fork), or, once
+ * through shared memory (clone), the report pipe (fork), or, once
  * detached, the log itself.
  */
 static void __attribute__((noreturn))
@@ -282,23 +282,18 @@ child_run(struct spawn_ctx *cx)
 }
 
 /*
- * How the child starts (launch.c).  A plain program that accepts no wait
- * shares superd's memory until its exec, and superd goes on at once.  In
- * wait mode superd must know at once whether the program runs, so it
- * sleeps until the exec (vfork).  A child that reads from the client
- * first (PROXY) or runs a builtin must not hold superd up, and needs more
- * than system calls: it is forked.
+ * How the child starts (launch.c).  A plain program shares superd's
+ * memory until its exec, and superd goes on at once; in wait mode too,
+ * where superd learns at the reap whether the program ran.  A child that
+ * reads from the client first (PROXY) or runs a builtin needs more than
+ * system calls: it is forked.
  */
 static pid_t
-launch(const struct svc_conf *sc, struct spawn_ctx *cx, struct report *rp)
+launch(const struct svc_conf *sc, struct spawn_ctx *cx)
 {
 	if (sc->sc_builtin != BUILTIN_NONE || cx->sx_prelude)
-		return launch_fork(cx, rp);
-#ifdef SUPERD_SPAWN_VFORK
-	return launch_vfork(cx, rp);
-#else
-	return sc->sc_wait ? launch_vfork(cx, rp) : launch_clone(cx, rp);
-#endif
+		return launch_fork(cx);
+	return launch_clone(cx);
 }
 
 /* Nothing started: the connection goes all the same. */
@@ -332,23 +327,19 @@ null_fd(void)
  * stderr pipe (errlog.c).
  *
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
- * or ENOMEM: fork failed).  A child that failed before exec has its pid
- * returned too, since it still has to be reaped.  Where superd learns of
- * that failure at once (vfork, fork: always in wait mode) *failed is set
- * and the failure logged here; a child that shares superd's memory has it
- * logged when it is reaped (launch_reaped).
+ * or ENOMEM: fork failed; EBUSY: too many of the service's children are
+ * still short of their programs, launch.c).  A child that fails before
+ * its exec has that logged when it is reaped (launch_reaped).
  */
 static pid_t
 spawn_start(struct service *sv, int fd, const struct peer *pe, int prelude,
-    int *failed, struct errlog *el)
+    struct errlog *el)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct spawn_ctx	 cx;
-	struct report		 rp = { -1, 0 };
 	int			 saved_errno;
 	pid_t			 pid;
 
-	*failed = 0;
 	memset(&cx, 0, sizeof(cx));
 	cx.sx_sc = sc;
 	cx.sx_id = &sv->sv_ident;
@@ -382,7 +373,7 @@ spawn_start(struct service *sv, int fd, const struct peer *pe, int prelude,
 	 * and are read from a signalfd), so none can run in a child that
 	 * shares its memory; the child unblocks them before its exec.
 	 */
-	pid = launch(sc, &cx, &rp);
+	pid = launch(sc, &cx);
 	saved_errno = errno;
 	env_free(cx.sx_env);
 	/* A write end not kept is closed, unless launch_clone took it. */
@@ -398,17 +389,14 @@ spawn_start(struct service *sv, int fd, const struct peer *pe, int prelude,
 		errno = saved_errno;
 		return -1;
 	}
-	if ((*failed = rp.rp_stage != -1))
-		log_spawn_failure(sc, rp.rp_stage, rp.rp_errno);
 	return pid;
 }
 
 pid_t
-spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
+spawn_instance(struct service *sv, int fd, const struct peer *pe,
     struct errlog *el)
 {
-	return spawn_start(sv, fd, pe, pe != NULL && sv->sv_conf->sc_proxy,
-	    failed, el);
+	return spawn_start(sv, fd, pe, pe != NULL && sv->sv_conf->sc_proxy, el);
 }
 
 /*
@@ -417,8 +405,8 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe, int *failed,
  * the service's `proxy_protocol`.
  */
 pid_t
-spawn_read(struct service *sv, int fd, const struct peer *pe, int *failed,
+spawn_read(struct service *sv, int fd, const struct peer *pe,
     struct errlog *el)
 {
-	return spawn_start(sv, fd, pe, 0, failed, el);
+	return spawn_start(sv, fd, pe, 0, el);
 }

@@ -50,8 +50,7 @@ void __attribute__((noreturn)) child_run(struct spawn_ctx *);
 void		 log_spawn_failure(const struct svc_conf *, int, int);
 
 /* launch.c */
-pid_t		 launch_clone(struct spawn_ctx *, struct report *);
-pid_t		 launch_vfork(struct spawn_ctx *, struct report *);
-pid_t		 launch_fork(struct spawn_ctx *, struct report *);
+pid_t		 launch_clone(struct spawn_ctx *);
+pid_t		 launch_fork(struct spawn_ctx *);
 
 #endif /* SUPERD_SPAWN_INT_H */

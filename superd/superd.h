@@ -420,14 +420,14 @@ void		 loop_run(void);
 int64_t		 mono_ms(void);
 
 /* launch.c */
-int		 launch_release(void);
-void		 launch_reaped(pid_t);
+void		 launch_pending(int64_t, int64_t *);
+int		 launch_reaped(pid_t);
 void		 launch_settle(void);
 
 /* spawn.c */
-pid_t		 spawn_instance(struct service *, int, const struct peer *, int *,
+pid_t		 spawn_instance(struct service *, int, const struct peer *,
 		    struct errlog *);
-pid_t		 spawn_read(struct service *, int, const struct peer *, int *,
+pid_t		 spawn_read(struct service *, int, const struct peer *,
 		    struct errlog *);
 
 /* errlog.c */
@@ -454,7 +454,7 @@ size_t		 child_count(void);
 
 /* looping.c */
 int		 looping_lend(struct service *, struct listener *, char *, size_t);
-void		 looping_end(struct child *, int, int64_t);
+void		 looping_end(struct child *, int, int64_t, int);
 
 /* io.c */
 int		 write_all(int, const void *, size_t);

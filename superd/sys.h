@@ -7,8 +7,7 @@
  * or -errno, and on x86-64 and arm64 goes straight to the kernel without
  * touching libc's state.  Elsewhere (or built with -DSUPERD_SYS_LIBC, as
  * `make check-sys-libc` does to test that path) the libc wrappers stand
- * in, and the child is started with vfork, which stops superd until the
- * exec.
+ * in, and the child is forked instead.
  */
 #ifndef SUPERD_SYS_H
 #define SUPERD_SYS_H

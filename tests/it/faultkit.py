@@ -100,6 +100,16 @@ def accept_queue(port):
     return sum(q for q, _ in ls)
 
 
+def udp_rx_queue(port):
+    """Bytes queued on the UDP socket bound to 127.0.0.1:port."""
+    with open("/proc/net/udp") as f:
+        for row in f.read().splitlines()[1:]:
+            cols = row.split()
+            if int(cols[1].split(":")[1], 16) == port:
+                return int(cols[4].split(":")[1], 16)
+    return None
+
+
 def wait_settled(sd, port, what, timeout=20.0):
     """Until the listener's backlog is empty and superd has no children:
     the end of a burst, not a lull in it."""
@@ -220,9 +230,10 @@ def processes_of(uid):
 
 
 class Strace:
-    """strace attached to superd's main process (not its children)."""
+    """strace attached to superd's main process (not its children, unless
+    extra says -f)."""
 
-    def __init__(self, t, pid, syscall, inject):
+    def __init__(self, t, pid, syscall, inject, extra=()):
         exe = shutil.which("strace")
         if exe is None:
             raise Skip("strace is not installed (Debian package strace): "
@@ -234,7 +245,7 @@ class Strace:
         try:
             self.proc = subprocess.Popen(
                 [exe, "-p", str(pid), "-o", self.out, "-e", "trace=" + syscall,
-                 "-e", "inject=%s:%s" % (syscall, inject)],
+                 "-e", "inject=%s:%s" % (syscall, inject)] + list(extra),
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         finally:
             err.close()

@@ -8,19 +8,9 @@ import socket
 import time
 
 import faultkit
-from faultkit import idle_cpu
+from faultkit import idle_cpu, udp_rx_queue
 from harness import (check, is_root, limit, python3, service, tag, talk,
                      wait_for)
-
-
-def udp_rx_queue(port):
-    """Bytes queued on the UDP socket bound to 127.0.0.1:port."""
-    with open("/proc/net/udp") as f:
-        for row in f.read().splitlines()[1:]:
-            cols = row.split()
-            if int(cols[1].split(":")[1], 16) == port:
-                return int(cols[4].split(":")[1], 16)
-    return None
 
 
 def client(t, source=("127.0.0.1", 0)):

@@ -1,6 +1,6 @@
-"""How programs start (superd/launch.c): a nowait program's process shares
+"""How programs start (superd/launch.c): a program's process shares
 superd's memory until its exec and superd goes on meanwhile; with
-SUPERD_SPAWN_VFORK set superd waits for every exec instead.  Both must hand
+SUPERD_SPAWN_VFORK set every child is forked instead.  Both must hand
 the program the same state, and a child that fails before its exec must not
 disturb superd."""
 
