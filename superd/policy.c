@@ -17,13 +17,27 @@
 
 #include "superd.h"
 
-/* Whether the numeric address text falls in the block. */
+/*
+ * Whether the numeric address text falls in the block.  A link-local
+ * IPv6 address may come with its scope ("fe80::1%eth0", as the log and
+ * addr_format() write it): the block is matched by the address alone.
+ */
 int
 cidr_match(const struct cidr *ci, const char *addr)
 {
-	uint8_t	 raw[16];
-	int	 family, full, rest;
+	uint8_t		 raw[16];
+	char		 bare[INET6_ADDRSTRLEN];
+	const char	*pct;
+	int		 family, full, rest;
 
+	if ((pct = strchr(addr, '%')) != NULL) {
+		if (pct == addr || (size_t)(pct - addr) >= sizeof(bare) ||
+		    pct[1] == '\0')
+			return 0;
+		memcpy(bare, addr, (size_t)(pct - addr));
+		bare[pct - addr] = '\0';
+		addr = bare;
+	}
 	if (inet_pton(AF_INET, addr, raw) == 1)
 		family = AF_INET;
 	else if (inet_pton(AF_INET6, addr, raw) == 1)

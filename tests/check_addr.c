@@ -178,6 +178,41 @@ START_TEST(acl_allow_then_deny)
 }
 END_TEST
 
+/*
+ * A link-local source as addr_format() writes it, scope and all (a UDP
+ * builtin's datagram): deny must still cover it, and an allow list must
+ * still let it in.
+ */
+START_TEST(acl_scoped_link_local)
+{
+	struct svc_conf	 sc;
+	struct cidr	 ll[1];
+	struct sockaddr_in6 sin6;
+	char		 text[64];
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, "fe80::1", &sin6.sin6_addr), 1);
+	sin6.sin6_scope_id = 1;		/* lo */
+	ck_assert_int_eq(addr_format((struct sockaddr *)&sin6, sizeof(sin6),
+	    text, sizeof(text), NULL), 0);
+	ck_assert_ptr_nonnull(strchr(text, '%'));
+	memset(&sc, 0, sizeof(sc));
+	ll[0] = cidr_of(AF_INET6, "fe80::", 10);
+	sc.sc_deny = ll;
+	sc.sc_ndeny = 1;
+	ck_assert(!policy_acl(&sc, text));
+	sc.sc_deny = NULL;
+	sc.sc_ndeny = 0;
+	sc.sc_allow = ll;
+	sc.sc_nallow = 1;
+	ck_assert(policy_acl(&sc, text));
+	ck_assert(cidr_match(&ll[0], "fe80::1%eth0"));
+	ck_assert(!cidr_match(&ll[0], "fe80::1%"));
+	ck_assert(!cidr_match(&ll[0], "%lo"));
+}
+END_TEST
+
 START_TEST(rate_bucket_with_injected_time)
 {
 	struct svc_conf	 sc;
@@ -439,6 +474,7 @@ addr_suite(void)
 	tcase_add_test(tc, unmap_keeps_real_v6);
 	tcase_add_test(tc, cidr_edges);
 	tcase_add_test(tc, acl_allow_then_deny);
+	tcase_add_test(tc, acl_scoped_link_local);
 	tcase_add_test(tc, rate_bucket_with_injected_time);
 	tcase_add_test(tc, source_rate_window_and_addresses);
 	tcase_add_test(tc, source_rate_bounded_memory);
