@@ -262,6 +262,14 @@ pidfile_open(const char *path)
 		fprintf(stderr, "superd: %s: not a regular file\n", path);
 		goto fail;
 	}
+	/* A hard link planted in a directory others can write would have
+	 * superd truncate the file it names (fs.protected_hardlinks = 0). */
+	if (st.st_nlink != 1) {
+		fprintf(stderr, "superd: %s: has %lu links, not 1; superd "
+		    "writes only a file of its own\n", path,
+		    (unsigned long)st.st_nlink);
+		goto fail;
+	}
 	if (st.st_uid != geteuid()) {
 		fprintf(stderr, "superd: %s: owned by uid %u, not by superd's "
 		    "uid %u\n", path, (unsigned)st.st_uid, (unsigned)geteuid());

@@ -179,6 +179,22 @@ def test_pidfile_of_another_user_refused(t):
           "a FIFO as pid file: exit %d, %r" % (rc, err[-300:]))
 
 
+def test_pidfile_hard_link_refused(t):
+    """A hard link to root's file planted as the pid file (possible for
+    others where fs.protected_hardlinks is 0): refused, the file kept."""
+    victim = t.write("victim", "root's own\n", 0o600)
+    pidfile = t.path("superd.pid")
+    os.link(victim, pidfile)
+    rc, _, err = run_pidfile(t, pidfile)
+    check(rc == 3, "a hard-linked pid file: exit %d, not 3 (stderr %r)"
+          % (rc, err[-300:]))
+    check(re.search(r"^superd: %s: has 2 links, not 1" % re.escape(pidfile),
+                    err, re.M), "no message naming the links: %r"
+          % err[-300:])
+    with open(victim) as f:
+        check(f.read() == "root's own\n", "the linked file was written")
+
+
 def test_pidfile_locked_by_another_user_names_the_holder(t):
     need_root("lock the pid file as nobody")
     uid, gid = faultkit.nobody_ids()
