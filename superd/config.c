@@ -1312,6 +1312,13 @@ policy_key_void(const struct svc_conf *sc, enum policy_key k)
 		return "wait services (the program takes its clients itself)";
 	if (sc->sc_proto == PROTO_UDP && k == PK_PER_SOURCE)
 		return "udp builtins (a datagram starts no instance)";
+	/* The child reads the header and applies allow/deny alone; superd,
+	 * which counts, never learns the client (tcpmux reads it itself). */
+	if (sc->sc_proxy && sc->sc_builtin != BUILTIN_TCPMUX &&
+	    (k == PK_PER_SOURCE || k == PK_PER_SOURCE_RATE ||
+	    k == PK_IPV6_PREFIX))
+		return "programs behind proxy_protocol (the client is known "
+		    "only in the child that reads the header)";
 	return NULL;
 }
 

@@ -79,7 +79,9 @@ policy_acl(const struct svc_conf *sc, const char *addr)
  * Whether a new client at addr may be served: the reason it is refused
  * (acl, per_source, per_source_rate), or NULL.  from_addr is the number of
  * instances already serving that address.  Behind a PROXY header the
- * address here is the proxy's: the child judges the real client instead.
+ * address here is the proxy's: the child applies allow/deny to the real
+ * client, and per_source and per_source_rate, which only superd could
+ * count, are refused with proxy_protocol (config.c).
  */
 const char *
 policy_admit(struct service *sv, const char *addr, unsigned from_addr,

@@ -259,8 +259,8 @@ START_TEST(test_good_basic)
 	ck_assert_int_eq(cf->cf_facility, LOG_LOCAL3);
 	ck_assert_str_eq(cf->cf_include, "");
 	ck_assert_str_eq(cf->cf_inetd_conf, "");
-	ck_assert_uint_eq(cf->cf_nsvcs, 8);
-	ck_assert_uint_eq(config_enabled(cf), 7);
+	ck_assert_uint_eq(cf->cf_nsvcs, 9);
+	ck_assert_uint_eq(config_enabled(cf), 8);
 
 	sc = svc(cf, "full", PROTO_TCP);
 	ck_assert_str_eq(sc->sc_file, "data/good-basic.conf");
@@ -310,7 +310,8 @@ START_TEST(test_good_basic)
 	ck_assert_str_eq(sc->sc_chdir, "/tmp");
 	ck_assert_int_eq(sc->sc_stderr, STDERR_NULL);
 	ck_assert_int_eq(sc->sc_tcpmux, 1);
-	ck_assert_int_eq(sc->sc_proxy, 1);
+	ck_assert_int_eq(sc->sc_proxy, 0);
+	ck_assert_int_eq(svc(cf, "proxied", PROTO_TCP)->sc_proxy, 1);
 	ck_assert_int_eq(sc->sc_keepalive, 1);
 	ck_assert_int_eq(sc->sc_nodelay, 1);
 	ck_assert_int_eq(sc->sc_log_connections, 0);
@@ -1539,6 +1540,12 @@ START_TEST(test_policy_not_applicable)
 		    "be 1 to 128",
 		"data/bad-policy.conf:25: \"per_source_ipv6_prefix\" = 129: "
 		    "must be 1 to 128",
+		"data/bad-policy.conf:30: \"per_source\" does not apply to "
+		    "programs behind proxy_protocol (the client is known only "
+		    "in the child that reads the header)",
+		"data/bad-policy.conf:31: \"per_source_rate\" does not apply "
+		    "to programs behind proxy_protocol (the client is known "
+		    "only in the child that reads the header)",
 		NULL };
 
 	expect_errors("data/bad-policy.conf", want);
