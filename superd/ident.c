@@ -1,7 +1,7 @@
 /*
  * ident.c - the identity a service's programs run as, resolved in superd.
  *
- * A child started with vfork may not look users up (NSS allocates and
+ * A child sharing superd's memory may not look users up (NSS allocates and
  * reads files), so the parent resolves the user, its primary group and
  * supplementary groups once and keeps them.  They are looked up again
  * when /etc/passwd or /etc/group changes, at most once a second: a user

@@ -66,7 +66,7 @@ sys6(long nr, long a, long b, long c, long d, long e, long f)
 	    (long)(f))
 #define LIBC(call)		(-ENOSYS)
 
-#else /* libc's wrappers; the caller is a vfork or fork child */
+#else /* libc's wrappers; the caller is a forked child */
 #define SYS_RAW	0
 #define SYS(nr, a, b, c, d)	(-ENOSYS)
 #define SYS6(nr, a, b, c, d, e, f) (-ENOSYS)
