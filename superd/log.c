@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,30 +133,79 @@ fatalx(const char *fmt, ...)
 }
 
 /*
+ * The length of the UTF-8 sequence at s (at most n bytes) when it is a
+ * well-formed character other than a C1 control (U+0080..U+009F, whose
+ * CSI drives terminals as ESC [ does); 0 otherwise.  No overlong forms,
+ * no surrogates, nothing past U+10FFFF.
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t n)
+{
+	size_t		 need, i;
+	uint32_t	 cp, min;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		need = 2;
+		cp = s[0] & 0x1f;
+		min = 0xa0;	/* C1 controls end at 0x9f */
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	if (n < need)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+/*
  * Copies len bytes of text that others control (what a program writes to
  * its stderr) into dst as one inert log line, and returns its length.
  * Every byte below 0x20 but TAB, DEL and the backslash itself become \xHH
  * (\x5c for the backslash, so that no text can pass for an escape):
  * nothing can end the line early (NUL, CR, LF), ring a bell or drive the
- * terminal of whoever reads the log (ESC).  Bytes from 0x80 up pass as
- * they are, so UTF-8 text stays readable.  What does not fit in dst is
- * cut, never in the middle of an escape; dst is always terminated.
+ * terminal of whoever reads the log (ESC).  Above 0x7f, well-formed UTF-8
+ * characters pass as they are, so text stays readable; every other byte
+ * (a stray 0x9b is a CSI to some terminals), and the C1 controls in their
+ * UTF-8 form, become \xHH too.  What does not fit in dst is cut, never in
+ * the middle of an escape or a character; dst is always terminated.
  */
 size_t
 log_escape(char *dst, size_t size, const char *src, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i, out = 0;
+	const unsigned char	*in = (const unsigned char *)src;
+	size_t			 i, out = 0, n;
 	unsigned char		 c;
 
 	if (size == 0)
 		return 0;
 	for (i = 0; i < len; i++) {
-		c = (unsigned char)src[i];
-		if ((c >= 0x20 && c != 0x7f && c != '\\') || c == '\t') {
-			if (out + 1 >= size)
+		c = in[i];
+		if ((c >= 0x20 && c < 0x7f && c != '\\') || c == '\t')
+			n = 1;
+		else if (c >= 0x80)
+			n = utf8_char(in + i, len - i);
+		else
+			n = 0;
+		if (n > 0) {
+			if (out + n >= size)
 				break;
-			dst[out++] = (char)c;
+			memcpy(dst + out, in + i, n);
+			out += n;
+			i += n - 1;
 			continue;
 		}
 		if (out + 4 >= size)

@@ -91,6 +91,36 @@ START_TEST(log_escape_control_bytes)
 }
 END_TEST
 
+/*
+ * Above 0x7f only well-formed UTF-8 passes: a lone 0x9b (CSI to some
+ * terminals), C1 controls in UTF-8 form, overlong forms, surrogates and
+ * cut sequences are escaped byte by byte.
+ */
+START_TEST(log_escape_utf8)
+{
+	char	 buf[64];
+
+	(void)log_escape(buf, sizeof(buf), "\x9b" "31m", 4);
+	ck_assert_str_eq(buf, "\\x9b31m");
+	(void)log_escape(buf, sizeof(buf), "\xc2\x9b" "1m", 4);
+	ck_assert_str_eq(buf, "\\xc2\\x9b1m");
+	(void)log_escape(buf, sizeof(buf), "\xc2\xa0\xe2\x82\xac\xf0\x9f\x98"
+	    "\x80", 9);
+	ck_assert_str_eq(buf, "\xc2\xa0\xe2\x82\xac\xf0\x9f\x98\x80");
+	(void)log_escape(buf, sizeof(buf), "\xc0\xaf", 2);
+	ck_assert_str_eq(buf, "\\xc0\\xaf");
+	(void)log_escape(buf, sizeof(buf), "\xed\xa0\x80", 3);
+	ck_assert_str_eq(buf, "\\xed\\xa0\\x80");
+	(void)log_escape(buf, sizeof(buf), "x\xe2\x82", 3);
+	ck_assert_str_eq(buf, "x\\xe2\\x82");
+	(void)log_escape(buf, sizeof(buf), "\xf4\x90\x80\x80", 4);
+	ck_assert_str_eq(buf, "\\xf4\\x90\\x80\\x80");
+	/* A character that does not fit whole is left out whole. */
+	ck_assert_uint_eq(log_escape(buf, 4, "ab\xe2\x82\xac", 5), 2);
+	ck_assert_str_eq(buf, "ab");
+}
+END_TEST
+
 START_TEST(format_v4)
 {
 	struct sockaddr_in	 sin;
@@ -470,6 +500,7 @@ addr_suite(void)
 	tcase_add_test(tc, format_v6_without_brackets);
 	tcase_add_test(tc, format_v6_keeps_scope);
 	tcase_add_test(tc, log_escape_control_bytes);
+	tcase_add_test(tc, log_escape_utf8);
 	tcase_add_test(tc, format_v4);
 	tcase_add_test(tc, unmap_keeps_real_v6);
 	tcase_add_test(tc, cidr_edges);
