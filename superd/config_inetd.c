@@ -252,6 +252,7 @@ inetd_load(struct loader *ld)
 	close(fd);
 	if ((text = read_text(ld, path, ld->ld_inetd_seq)) == NULL)
 		return;
+	ld->ld_text = text;	/* freed by load_abandon() on no memory */
 	memset(&ifl, 0, sizeof(ifl));
 	ifl.if_ld = ld;
 	ifl.if_at.w_file = intern(ld, path);
@@ -262,5 +263,6 @@ inetd_load(struct loader *ld)
 			*next++ = '\0';
 		inetd_line(&ifl, line);
 	}
+	ld->ld_text = NULL;
 	free(text);
 }
