@@ -520,6 +520,7 @@ struct pending {
 	struct service	*pd_svc;	/* whose listener accepted it */
 	int		 pd_fd;
 	struct peer	 pd_peer;
+	struct srckey	 pd_src;	/* pd_peer's, for per-source counts */
 	enum first_kind	 pd_kind;	/* what it owes now */
 	int64_t		 pd_deadline;	/* mono_ms() */
 	struct proxy_hdr pd_proxy;	/* FIRST_PROXY, once done */
