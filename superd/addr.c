@@ -246,3 +246,24 @@ addr_key_same(const struct srckey *a, const struct srckey *b, int prefix)
 	addr_key_mask(&mb, prefix);
 	return memcmp(ma.sk_addr, mb.sk_addr, sizeof(ma.sk_addr)) == 0;
 }
+
+/*
+ * A key as the log shows the client it counts: an IPv4 address, an IPv6
+ * prefix as 2001:db8:1:2::/64 (the address alone at 128).
+ */
+void
+addr_key_format(const struct srckey *key, int prefix, char *buf, size_t size)
+{
+	struct srckey	 mk = *key;
+	size_t		 len;
+
+	addr_key_mask(&mk, prefix);
+	if (mk.sk_family == 0 ||
+	    inet_ntop(mk.sk_family, mk.sk_addr, buf, size) == NULL) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	len = strlen(buf);
+	if (mk.sk_family == AF_INET6 && prefix > 0 && prefix < 128)
+		snprintf(buf + len, size - len, "/%d", prefix);
+}
