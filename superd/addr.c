@@ -9,9 +9,9 @@
  * reads it back.  A program's environment and allow/deny see the address
  * alone, the form tcpserver's TCPREMOTEIP has always had, which
  * inet_pton(3) reads.  The per-source key of a client (struct srckey)
- * is built here too: per-source limits count an IPv6 client by a prefix
- * of its address, since one host may hold a whole /64 and pick a fresh
- * address for every connection.
+ * is built, and shown as the log names it, here too: per-source limits
+ * count an IPv6 client by a prefix of its address, since one host may
+ * hold a whole /64 and pick a fresh address for every connection.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
