@@ -9,9 +9,9 @@
  * reads it back.  A program's environment and allow/deny see the address
  * alone, the form tcpserver's TCPREMOTEIP has always had, which
  * inet_pton(3) reads.  The per-source key of a client (struct srckey)
- * is built here too: per-source limits count an IPv6 client by a prefix
- * of its address, since one host may hold a whole /64 and pick a fresh
- * address for every connection.
+ * is built, and shown as the log names it, here too: per-source limits
+ * count an IPv6 client by a prefix of its address, since one host may
+ * hold a whole /64 and pick a fresh address for every connection.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -245,4 +245,25 @@ addr_key_same(const struct srckey *a, const struct srckey *b, int prefix)
 	addr_key_mask(&ma, prefix);
 	addr_key_mask(&mb, prefix);
 	return memcmp(ma.sk_addr, mb.sk_addr, sizeof(ma.sk_addr)) == 0;
+}
+
+/*
+ * A key as the log shows the client it counts: an IPv4 address, an IPv6
+ * prefix as 2001:db8:1:2::/64 (the address alone at 128).
+ */
+void
+addr_key_format(const struct srckey *key, int prefix, char *buf, size_t size)
+{
+	struct srckey	 mk = *key;
+	size_t		 len;
+
+	addr_key_mask(&mk, prefix);
+	if (mk.sk_family == 0 ||
+	    inet_ntop(mk.sk_family, mk.sk_addr, buf, size) == NULL) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	len = strlen(buf);
+	if (mk.sk_family == AF_INET6 && prefix > 0 && prefix < 128)
+		snprintf(buf + len, size - len, "/%d", prefix);
 }

@@ -1302,13 +1302,18 @@ policy_key_used(const struct svc_conf *sc, enum policy_key k)
 	}
 }
 
-/* Why superd cannot apply setting k to the service, or NULL. */
+/*
+ * Why superd cannot apply setting k to the service, or NULL.  A UDP wait
+ * service counts its looping sources by per_source_ipv6_prefix
+ * (looping.c).
+ */
 static const char *
 policy_key_void(const struct svc_conf *sc, enum policy_key k)
 {
 	if (sc->sc_proto == PROTO_UNIX)
 		return "unix services (a client has no address)";
-	if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE)
+	if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE &&
+	    !(k == PK_IPV6_PREFIX && sc->sc_proto == PROTO_UDP))
 		return "wait services (the program takes its clients itself)";
 	if (sc->sc_proto == PROTO_UDP && k == PK_PER_SOURCE)
 		return "udp builtins (a datagram starts no instance)";

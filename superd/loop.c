@@ -9,9 +9,10 @@
  * clients meanwhile, so no limit drops anyone.  Timers (bind retry,
  * pauses, rate, timeouts, deadlines) only shorten the wait.
  *
- * A tcpmux connection waits in pending.c for its name line; then the
- * target named is judged by its own policy and started as its own
- * instance, or the client is answered and closed.
+ * A tcpmux connection waits in pending.c for its name line, one client
+ * holding at most a few such places (mux_pending_cap); then the target
+ * named is judged by its own policy and started as its own instance, or
+ * the client is answered and closed.
  */
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -30,6 +31,7 @@
 #define PAUSE_MS	1000	/* out of descriptors or processes */
 #define FIRST_LOG_MAX	5	/* lines a second on clients' first bytes */
 #define PAUSE_STUCK	"children not reaching their program"	/* EBUSY */
+#define MUX_PENDING_SOURCE 4	/* names one client may owe at once */
 
 int64_t
 mono_ms(void)
@@ -250,6 +252,37 @@ mux_failed(struct pending *pd, enum first_status st)
 	close(pd->pd_fd);
 }
 
+/*
+ * How many connections of one client (an IPv6 one by its prefix) a tcpmux
+ * service lets wait for their names at once, whatever its per_source.  A
+ * real client sends its name as soon as it is connected, so a host, or a
+ * few behind one NAT, has no more than a handful in flight: 4.  And at
+ * most half the service's `instances` (at least 1), the bound at which it
+ * stops accepting: one client alone never holds the listener for the
+ * others, unless `instances` is 1.
+ */
+static unsigned
+mux_pending_cap(const struct service *sv)
+{
+	int	 half = sv->sv_conf->sc_instances / 2;
+
+	if (sv->sv_conf->sc_instances > 0 && half < MUX_PENDING_SOURCE)
+		return half > 0 ? (unsigned)half : 1;
+	return MUX_PENDING_SOURCE;
+}
+
+/* A tcpmux client refused by sv: logged, a `-` line, closed. */
+static void
+mux_refuse(struct service *sv, int fd, const char *ip, const char *why,
+    const char *answer)
+{
+	const char	*msg = sv->sv_conf->sc_refuse_message;
+
+	refuse(sv, -1, ip, why);
+	tcpmux_answer(fd, '-', msg != NULL && *msg != '\0' ? msg : answer);
+	close(fd);
+}
+
 /* The tcpmux service reads a PROXY header first: its client is the one. */
 static int
 mux_proxied(struct pending *pd)
@@ -258,12 +291,19 @@ mux_proxied(struct pending *pd)
 	struct peer	*pe = &pd->pd_peer;
 
 	proxy_peer(&pd->pd_proxy, pe);
+	(void)addr_key(pe->pe_remote_ip, &pd->pd_src);	/* none: not counted */
 	if (sv->sv_conf->sc_log_connections)
 		log_info("%s: proxied client %s:%u", sv->sv_conf->sc_name,
 		    pe->pe_remote_ip, pe->pe_remote_port);
 	if (!policy_acl(sv->sv_conf, pe->pe_remote_ip)) {
 		refuse(sv, pd->pd_fd, pe->pe_remote_ip, "acl");
 		close(pd->pd_fd);
+		return 0;
+	}
+	/* Itself counted: the proxy's address was no client's to cap. */
+	if (pending_count_source(sv, pe->pe_remote_ip) > mux_pending_cap(sv)) {
+		mux_refuse(sv, pd->pd_fd, pe->pe_remote_ip, "pending",
+		    "Too many connections waiting");
 		return 0;
 	}
 	pd->pd_kind = FIRST_TCPMUX;
@@ -281,7 +321,7 @@ static void
 mux_name(struct pending *pd)
 {
 	struct service	*target;
-	const char	*ip = pd->pd_peer.pe_remote_ip, *why, *msg;
+	const char	*ip = pd->pd_peer.pe_remote_ip, *why;
 	int64_t		 now = mono_ms(), next = 0;
 
 	if (strcasecmp(pd->pd_name, "help") == 0) {
@@ -297,11 +337,8 @@ mux_name(struct pending *pd)
 	}
 	if ((why = policy_judge(target, ip, from_source(target, ip),
 	    now)) != NULL || (why = service_busy(target, now, &next)) != NULL) {
-		refuse(target, -1, ip, why);
-		msg = target->sv_conf->sc_refuse_message;
-		tcpmux_answer(pd->pd_fd, '-', msg != NULL && *msg != '\0' ? msg :
-		    strcmp(why, "acl") == 0 ? "Access denied" : "Service busy");
-		close(pd->pd_fd);
+		mux_refuse(target, pd->pd_fd, ip, why, strcmp(why, "acl") == 0 ?
+		    "Access denied" : "Service busy");
 		return;
 	}
 	tcpmux_answer(pd->pd_fd, '+', "Go");
@@ -322,10 +359,20 @@ mux_first(struct pending *pd, enum first_status st)
 	return 0;
 }
 
-/* Accepted by a tcpmux service: it waits for its name (pending.c). */
+/*
+ * Accepted by a tcpmux service: it waits for its name (pending.c), unless
+ * its client already has as many waiting as one may.  Behind a proxy the
+ * client is known once the header is in (mux_proxied).
+ */
 static void
 mux_accept(struct service *sv, int fd, const struct peer *pe)
 {
+	if (!sv->sv_conf->sc_proxy && pending_count_source(sv,
+	    pe->pe_remote_ip) >= mux_pending_cap(sv)) {
+		mux_refuse(sv, fd, pe->pe_remote_ip, "pending",
+		    "Too many connections waiting");
+		return;
+	}
 	if (pending_add(sv, fd, pe, sv->sv_conf->sc_proxy ? FIRST_PROXY :
 	    FIRST_TCPMUX, mux_first) == -1) {
 		/* A descriptor select cannot watch is closed, not forgotten. */

@@ -23,7 +23,9 @@
  *    pauses for LOOP_PAUSE_MS.  A program that never reads thus costs one
  *    streak for the first source, and pauses at the second.
  *
- * A source is an address: its port is the client's to change.  UDP
+ * A source is an address, an IPv6 one by the service's
+ * per_source_ipv6_prefix (addr.c's key): its port, and the rest of its
+ * network, are the client's to change.  UDP
  * source addresses can be forged.  Whoever forges a client's address gets
  * that client's datagrams dropped for a while, and whoever forges two can
  * still pause a service that served nobody in the last LOOP_PAUSE_MS;
@@ -33,7 +35,6 @@
  */
 #include <sys/wait.h>
 
-#include <stdio.h>
 #include <string.h>
 
 #include "superd.h"
@@ -42,49 +43,60 @@
 #define FAST_FAIL_MS	1000
 #define DROP_BATCH	64	/* datagrams dropped per readiness */
 
-/* The source of a peer "ADDRESS:PORT": its address, "" when none. */
-static void
-peer_source(const char *peer, char *addr, size_t size)
+/*
+ * The source of a peer "ADDRESS:PORT" into key: its address, an IPv6 one
+ * by the service's prefix, since one host may hold a whole /64 and take a
+ * fresh address for every datagram.  -1 when it has none.
+ */
+static int
+peer_source(const struct service *sv, const char *peer, struct srckey *key)
 {
 	const char	*colon = strrchr(peer, ':');
+	char		 addr[64];
 	size_t		 len;
 
-	addr[0] = '\0';
-	if (colon == NULL || colon == peer)
-		return;
-	len = (size_t)(colon - peer);
-	if (len >= size)
-		len = size - 1;
+	memset(key, 0, sizeof(*key));
+	if (colon == NULL || colon == peer ||
+	    (len = (size_t)(colon - peer)) >= sizeof(addr))
+		return -1;
 	memcpy(addr, peer, len);
 	addr[len] = '\0';
+	if (addr_key(addr, key) == -1)
+		return -1;
+	addr_key_mask(key, sv->sv_conf->sc_per_source_ipv6_prefix);
+	return 0;
 }
 
 static struct loop_drop *
-drop_find(struct loopwatch *lw, const char *addr, int64_t now)
+drop_find(struct service *sv, const struct srckey *key, int64_t now)
 {
-	int	 i;
+	struct loopwatch	*lw = &sv->sv_loop;
+	int			 i;
 
 	for (i = 0; i < LOOP_DROPS; i++)
 		if (lw->lw_drops[i].ld_until > now &&
-		    strcmp(lw->lw_drops[i].ld_addr, addr) == 0)
+		    addr_key_same(&lw->lw_drops[i].ld_src, key,
+		    sv->sv_conf->sc_per_source_ipv6_prefix))
 			return &lw->lw_drops[i];
 	return NULL;
 }
 
-/* Drops addr's datagrams until `until`; a slot whose time has passed, or
+/* Drops key's datagrams until `until`; a slot whose time has passed, or
  * else the one nearest its end, makes room. */
 static void
-drop_add(struct loopwatch *lw, const char *addr, int64_t now, int64_t until)
+drop_add(struct service *sv, const struct srckey *key, int64_t now,
+    int64_t until)
 {
+	struct loopwatch	*lw = &sv->sv_loop;
 	struct loop_drop	*ld;
 	int			 i;
 
-	if ((ld = drop_find(lw, addr, now)) == NULL) {
+	if ((ld = drop_find(sv, key, now)) == NULL) {
 		ld = &lw->lw_drops[0];
 		for (i = 1; i < LOOP_DROPS; i++)
 			if (lw->lw_drops[i].ld_until < ld->ld_until)
 				ld = &lw->lw_drops[i];
-		snprintf(ld->ld_addr, sizeof(ld->ld_addr), "%s", addr);
+		ld->ld_src = *key;
 	}
 	ld->ld_until = until;
 }
@@ -98,9 +110,9 @@ drop_add(struct loopwatch *lw, const char *addr, int64_t now, int64_t until)
 int
 looping_lend(struct service *sv, struct listener *ls, char *from, size_t size)
 {
-	char	 addr[64];
-	int64_t	 now;
-	int	 i;
+	struct srckey	 key;
+	int64_t		 now;
+	int		 i;
 
 	if (sv->sv_conf->sc_proto == PROTO_TCP)
 		listener_queue_mark(ls);
@@ -110,8 +122,8 @@ looping_lend(struct service *sv, struct listener *ls, char *from, size_t size)
 	for (i = 0; i < DROP_BATCH; i++) {
 		if (listener_head_peek(ls, from, size) == -1)
 			return -1;
-		peer_source(from, addr, sizeof(addr));
-		if (drop_find(&sv->sv_loop, addr, now) == NULL)
+		if (peer_source(sv, from, &key) == -1 ||
+		    drop_find(sv, &key, now) == NULL)
 			return 0;
 		listener_drop_head(ls);
 		sv->sv_refused++;
@@ -120,22 +132,22 @@ looping_lend(struct service *sv, struct listener *ls, char *from, size_t size)
 }
 
 static void
-streak_add(struct loopwatch *lw, const char *peer)
+streak_add(struct service *sv, const char *peer)
 {
-	char	 addr[64];
-	int	 i;
+	struct loopwatch	*lw = &sv->sv_loop;
+	struct srckey		 key;
+	int			 i;
 
-	peer_source(peer, addr, sizeof(addr));
-	if (addr[0] == '\0') {
+	if (peer_source(sv, peer, &key) == -1) {
 		lw->lw_blameless = 1;
 		return;
 	}
 	for (i = 0; i < lw->lw_nsrcs; i++)
-		if (strcmp(lw->lw_srcs[i], addr) == 0)
+		if (addr_key_same(&lw->lw_srcs[i], &key,
+		    sv->sv_conf->sc_per_source_ipv6_prefix))
 			return;
 	if (lw->lw_nsrcs < LOOP_MAX)
-		snprintf(lw->lw_srcs[lw->lw_nsrcs++], sizeof(lw->lw_srcs[0]),
-		    "%s", addr);
+		lw->lw_srcs[lw->lw_nsrcs++] = key;
 }
 
 
@@ -145,6 +157,7 @@ looping_verdict(struct service *sv, int64_t now)
 {
 	struct loopwatch	*lw = &sv->sv_loop;
 	const char		*name = sv->sv_conf->sc_name;
+	char			 first[64];
 	int			 i, works;
 
 	works = lw->lw_progress_at != 0 &&
@@ -157,15 +170,17 @@ looping_verdict(struct service *sv, int64_t now)
 		return;
 	}
 	for (i = 0; i < lw->lw_nsrcs; i++)
-		drop_add(lw, lw->lw_srcs[i], now, now + LOOP_PAUSE_MS);
+		drop_add(sv, &lw->lw_srcs[i], now, now + LOOP_PAUSE_MS);
+	addr_key_format(&lw->lw_srcs[0], sv->sv_conf->sc_per_source_ipv6_prefix,
+	    first, sizeof(first));
 	if (lw->lw_nsrcs == 1)
 		log_warnx("%s: looping on datagrams from %s (%d restarts "
 		    "without progress), dropping them for %d s", name,
-		    lw->lw_srcs[0], LOOP_MAX, LOOP_PAUSE_MS / 1000);
+		    first, LOOP_MAX, LOOP_PAUSE_MS / 1000);
 	else
 		log_warnx("%s: looping on datagrams from %s and %d other "
 		    "sources (%d restarts without progress, others served), "
-		    "dropping them for %d s", name, lw->lw_srcs[0],
+		    "dropping them for %d s", name, first,
 		    lw->lw_nsrcs - 1, LOOP_MAX, LOOP_PAUSE_MS / 1000);
 }
 
@@ -205,7 +220,7 @@ looping_end(struct child *ch, int status, int64_t now, int never_ran)
 	if (never_ran)
 		lw->lw_blameless = 1;
 	else
-		streak_add(lw, ch->ch_peer);
+		streak_add(sv, ch->ch_peer);
 	if (++lw->lw_count < LOOP_MAX)
 		return;
 	looping_verdict(sv, now);

@@ -12,7 +12,9 @@
  *
  * Each one counts in its service's sv_pending, which bounds them as
  * `instances` bounds instances (loop.c): a silent client costs one entry
- * until its deadline, never an instance.
+ * until its deadline, never an instance.  They are counted per client too
+ * (pending_count_source), so that loop.c can keep one client from taking
+ * every entry.
  */
 #include <sys/socket.h>
 
@@ -71,6 +73,7 @@ pending_add(struct service *sv, int fd, const struct peer *pe,
 	pd->pd_svc = sv;
 	pd->pd_fd = fd;
 	pd->pd_peer = *pe;
+	(void)addr_key(pe->pe_remote_ip, &pd->pd_src);	/* none: not counted */
 	pd->pd_done = done;
 	pending_start(pd, kind);
 	table[ntable++] = pd;
@@ -208,16 +211,22 @@ pending_rebind(struct service *old, struct service *sv)
 	}
 }
 
-/* How many connections of sv from addr are pending (per_source). */
+/*
+ * How many connections of sv from the client at addr are pending, an
+ * IPv6 client counted by the service's prefix as per_source counts it.
+ */
 unsigned
 pending_count_source(const struct service *sv, const char *addr)
 {
+	struct srckey	 key;
 	unsigned	 n = 0;
 	size_t		 i;
 
+	if (addr_key(addr, &key) == -1)
+		return 0;
 	for (i = 0; i < ntable; i++)
-		if (table[i]->pd_svc == sv &&
-		    strcmp(table[i]->pd_peer.pe_remote_ip, addr) == 0)
+		if (table[i]->pd_svc == sv && addr_key_same(&table[i]->pd_src,
+		    &key, sv->sv_conf->sc_per_source_ipv6_prefix))
 			n++;
 	return n;
 }

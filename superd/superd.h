@@ -235,7 +235,7 @@ struct ident {
 
 /* A source whose datagrams a looping wait service does not get for now. */
 struct loop_drop {
-	char			 ld_addr[64];
+	struct srckey		 ld_src;	/* by the service's prefix */
 	int64_t			 ld_until;	/* mono_ms(); passed: a free slot */
 };
 
@@ -244,7 +244,7 @@ struct loopwatch {
 	int			 lw_count;	/* no-progress restarts in a row */
 	int			 lw_blameless;	/* one of them had no source */
 	int			 lw_nsrcs;
-	char			 lw_srcs[LOOP_MAX][64]; /* blamed since the last
+	struct srckey		 lw_srcs[LOOP_MAX]; /* blamed since the last
 						   progress, each once */
 	int64_t			 lw_progress_at; /* mono_ms(), 0 = never */
 	struct loop_drop	 lw_drops[LOOP_DROPS];
@@ -341,6 +341,7 @@ int		 addr_key_sa(const struct sockaddr_storage *, socklen_t,
 void		 addr_key_mask(struct srckey *, int);
 int		 addr_key_same(const struct srckey *, const struct srckey *,
 		    int);
+void		 addr_key_format(const struct srckey *, int, char *, size_t);
 
 /* env.c: the environment of a started program, pure */
 char		**env_build(const struct svc_conf *, const struct peer *);
@@ -520,6 +521,7 @@ struct pending {
 	struct service	*pd_svc;	/* whose listener accepted it */
 	int		 pd_fd;
 	struct peer	 pd_peer;
+	struct srckey	 pd_src;	/* pd_peer's, for per-source counts */
 	enum first_kind	 pd_kind;	/* what it owes now */
 	int64_t		 pd_deadline;	/* mono_ms() */
 	struct proxy_hdr pd_proxy;	/* FIRST_PROXY, once done */

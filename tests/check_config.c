@@ -1605,6 +1605,9 @@ START_TEST(test_policy_defaults_warn)
 	cf = load_ok("data/good-wait.conf");
 	ck_assert_int_eq(svc(cf, "t", PROTO_TCP)->sc_per_source_ipv6_prefix,
 	    64);
+	/* A UDP wait service's looping detection counts sources so. */
+	ck_assert_int_eq(svc(cf, "u", PROTO_UDP)->sc_per_source_ipv6_prefix,
+	    56);
 	config_free(cf);
 }
 END_TEST

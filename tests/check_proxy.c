@@ -220,12 +220,15 @@ client_says(int fd, const char *text)
 
 START_TEST(pending_takes_exactly_the_first_bytes)
 {
+	struct svc_conf	 sc;
 	struct service	 sv;
 	struct peer	 pe;
 	int		 sp[2];
 	char		 rest[16];
 
+	memset(&sc, 0, sizeof(sc));
 	memset(&sv, 0, sizeof(sv));
+	sv.sv_conf = &sc;
 	memset(&pe, 0, sizeof(pe));
 	memset(&seen, 0, sizeof(seen));
 	seen.then_tcpmux = 1;
@@ -323,6 +326,54 @@ START_TEST(pending_bad_closed_late_and_dropped)
 }
 END_TEST
 
+/*
+ * Pending connections count per client as per_source does: an IPv6 one by
+ * the service's prefix (a host rotating its addresses in its /64 is one
+ * client), an IPv4 one, mapped or not, by its address.
+ */
+START_TEST(pending_counts_a_client_by_its_prefix)
+{
+	static const char *const from[] = { "2001:db8:1:2::a",
+	    "2001:db8:1:2:ffff::1", "::ffff:192.0.2.7" };
+	struct svc_conf	 sc;
+	struct service	 sv;
+	struct peer	 pe;
+	int		 sp[3][2];
+	size_t		 i;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	memset(&seen, 0, sizeof(seen));
+	sc.sc_per_source_ipv6_prefix = 64;
+	sv.sv_conf = &sc;
+	for (i = 0; i < 3; i++) {
+		memset(&pe, 0, sizeof(pe));
+		snprintf(pe.pe_remote_ip, sizeof(pe.pe_remote_ip), "%s",
+		    from[i]);
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp[i]), 0);
+		ck_assert_int_eq(pending_add(&sv, sp[i][0], &pe, FIRST_TCPMUX,
+		    record), 0);
+	}
+	ck_assert_uint_eq(pending_count_source(&sv, "2001:db8:1:2::99"), 2);
+	ck_assert_uint_eq(pending_count_source(&sv, "2001:db8:1:3::a"), 0);
+	ck_assert_uint_eq(pending_count_source(&sv, "192.0.2.7"), 1);
+	ck_assert_uint_eq(pending_count_source(&sv, "192.0.2.8"), 0);
+	ck_assert_uint_eq(pending_count_source(&sv, "pid 12"), 0);
+	/* The prefix is the service's, judged when counting. */
+	sc.sc_per_source_ipv6_prefix = 128;
+	ck_assert_uint_eq(pending_count_source(&sv, "2001:db8:1:2::a"), 1);
+	sc.sc_per_source_ipv6_prefix = 48;
+	ck_assert_uint_eq(pending_count_source(&sv, "2001:db8:1:3::a"), 2);
+	pending_rebind(&sv, NULL);
+	ck_assert_int_eq(seen.calls, 3);
+	ck_assert_uint_eq(sv.sv_pending, 0);
+	for (i = 0; i < 3; i++) {
+		close(sp[i][0]);
+		close(sp[i][1]);
+	}
+}
+END_TEST
+
 Suite *
 proxy_suite(void)
 {
@@ -338,6 +389,7 @@ proxy_suite(void)
 	tcase_add_test(tc, tcpmux_line_bound);
 	tcase_add_test(tc, pending_takes_exactly_the_first_bytes);
 	tcase_add_test(tc, pending_bad_closed_late_and_dropped);
+	tcase_add_test(tc, pending_counts_a_client_by_its_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }

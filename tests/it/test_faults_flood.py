@@ -12,12 +12,14 @@ import time
 
 import faultkit
 from faultkit import idle_cpu
-from harness import (Skip, check, limit, need_root, python3, service, tag,
-                     talk, wait_for)
+from harness import (Skip, check, ipv6_available, limit, need_root, python3,
+                     service, tag, talk, wait_for)
+from test_faults_policy import SOURCES, netns_of, start_in_netns
 
 
 def udp_client(t, source):
-    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c = socket.socket(socket.AF_INET6 if ":" in source else socket.AF_INET,
+                      socket.SOCK_DGRAM)
     t.socks.append(c)
     c.bind((source, 0))
     return c
@@ -132,6 +134,41 @@ def test_udp_wait_two_failing_sources_cannot_pause_a_working_service(t):
     check(starts(sd, "flaky", mark) == 11, "%d instances for 10 failing "
           "datagrams, 2 dropped ones and 1 good one" % starts(sd, "flaky",
                                                               mark))
+
+
+@limit(40)
+def test_udp_wait_ipv6_client_rotating_in_its_prefix_is_one_source(t):
+    # One host sending from three addresses of its /64 is one source: its
+    # datagrams are dropped, named by the prefix, and the service is not
+    # paused, though it served no one (three IPv4 sources would pause it).
+    need_root("make a network namespace with IPv6 addresses of one /64")
+    if not ipv6_available():
+        raise Skip("no IPv6")
+    prog = t.write("flaky.py", FLAKY, 0o755)
+    sd = start_in_netns(t, [service("flaky", protocol="udp", wait=True,
+                                    address="::1", server=python3(),
+                                    args=["-S", prog])], "superd")
+    port = sd.port("flaky", "udp")
+    with netns_of(sd.pid):
+        bad = [udp_client(t, a) for a in SOURCES[:3]]
+        good = udp_client(t, SOURCES[3])
+        for i in range(12):
+            bad[i % 3].sendto(b"crash%d" % i, ("::1", port))
+    m = sd.wait_log(tag("flaky") + r": looping.*", timeout=15,
+                    what="the looping verdict")
+    check(re.match(tag("flaky") + r": looping on datagrams from "
+                   r"2001:db8:1::/64 \(10 restarts without progress\), "
+                   r"dropping them for 10 s$", m.group(0)),
+          "three addresses of one /64: %r" % m.group(0))
+    mark = sd.mark()
+    with netns_of(sd.pid):
+        bad[0].sendto(b"crash-again", ("::1", port))
+        good.sendto(b"hello", ("::1", port))
+        got = reply(good, 3)
+    check(got == b"ok hello", "another /64 was not served at once: %r" % got)
+    check(starts(sd, "flaky", mark) == 1, "%d instances for 1 dropped and 1 "
+          "good datagram" % starts(sd, "flaky", mark))
+
 
 # -- 60 ---------------------------------------------------------------------
 

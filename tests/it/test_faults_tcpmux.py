@@ -4,14 +4,16 @@ superd reads the name line itself (pending.c); the target named is judged
 by its own allow/deny, per_source, instances and rate, started as its own
 instance (its timeout, its start and exit lines) and a silent client holds
 no instance of anyone, only one of the tcpmux service's bounded pending
-places until its deadline."""
+places until its deadline, and one client (an IPv6 one by its prefix)
+holds at most a few of those."""
 
 import re
 import time
 
 from faultkit import recv_some
-from harness import (check, connect, limit, read_line, read_until_eof,
-                     service, tag, wait_for)
+from harness import (Skip, check, connect, ipv6_available, limit, need_root,
+                     read_line, read_until_eof, service, tag, wait_for)
+from test_faults_policy import SOURCES, netns_of, start_in_netns
 
 
 def holder(name, **settings):
@@ -106,8 +108,16 @@ def test_tcpmux_silent_clients_are_bounded_and_hold_no_instance(t):
               "target client %d was not served while %d instances of the "
               "target run" % (i + 1, i))
         running.append(s)
-    silent = [connect(port, timeout=15) for _ in range(2)]
-    t.socks.extend(silent)
+    # One client may hold half the bound at most: a second silent
+    # connection from 127.0.0.2 is refused at once, not held.
+    silent = [connect(port, source="127.0.0.2", timeout=15)]
+    extra = connect(port, source="127.0.0.2", timeout=15)
+    t.socks.extend(silent + [extra])
+    got = recv_some(extra, 1.0)
+    check(got is not None and got.startswith(b"-"), "a second silent client "
+          "from 127.0.0.2 got %r, not a `-` line at once" % got)
+    silent.append(connect(port, source="127.0.0.3", timeout=15))
+    t.socks.append(silent[-1])
     time.sleep(0.3)     # both accepted and waiting for their names
     started = time.monotonic()
     real = connect(port, timeout=15)
@@ -129,11 +139,71 @@ def test_tcpmux_silent_clients_are_bounded_and_hold_no_instance(t):
         got = recv_some(s, 2)
         check(got is not None and got.startswith(b"-"), "a silent client "
               "got %r, not a `-` line" % got)
-    sd.wait_log(tag("mux") + r": name from 127\.0\.0\.1: timed out", mark,
+    sd.wait_log(tag("mux") + r": name from 127\.0\.0\.[23]: timed out", mark,
                 what="the silent clients' timeouts")
     for s in running:
         s.sendall(b"x\n")
         check(read_until_eof(s) == b"done x\n", "a running target instance")
+
+
+@limit(30)
+def test_tcpmux_one_client_cannot_hold_the_service(t):
+    # More silent connections from one client than the tcpmux service's
+    # default `instances` (128): a few wait for their names, the others are
+    # answered `-` at once, and another client is served meanwhile.
+    sd = t.start([service("mux", builtin="tcpmux"),
+                  service("open-mux", server="/bin/echo", args=["open"],
+                          tcpmux=True)])
+    port = sd.port("mux")
+    mark = sd.mark()
+    silent = []
+    for _ in range(140):
+        s = connect(port, timeout=15)
+        t.socks.append(s)
+        silent.append(s)
+    s = connect(port, source="127.0.0.2", timeout=15)
+    t.socks.append(s)
+    s.sendall(b"help\r\n")
+    names = read_until_eof(s, timeout=1.0).decode().split()
+    check(names == ["open-mux"], "help from a second client: %r" % names)
+    refused = [got for got in (recv_some(c, 1.0) for c in silent)
+               if got is not None and got.startswith(b"-")]
+    check(len(refused) == 136, "%d of 140 silent connections from one "
+          "client got a `-` line at once, not all but 4" % len(refused))
+    check(all(recv_some(c, 0.1) is None for c in silent[:4]),
+          "the first 4 silent connections were not left waiting")
+    sd.wait_log(tag("mux") + r": refused 127\.0\.0\.1 \(pending\)", mark,
+                what="`mux: refused 127.0.0.1 (pending)`")
+    s, line = mux_open(t, port, "open-mux", source="127.0.0.2")
+    check(line == b"+Go\r", "a second client's name got %r" % line)
+
+
+def test_tcpmux_pending_ipv6_clients_counted_by_prefix(t):
+    need_root("make a network namespace with IPv6 addresses of one /64")
+    if not ipv6_available():
+        raise Skip("no IPv6")
+    sd = start_in_netns(t, [
+        service("mux", builtin="tcpmux", address="::1"),
+        service("open-mux", server="/bin/echo", args=["open"],
+                tcpmux=True)], "superd")
+    with netns_of(sd.pid):
+        port = sd.port("mux")
+        for _ in range(4):
+            t.socks.append(connect(port, "::1", source=SOURCES[0],
+                                   timeout=15))
+        # Another address of the same /64 is the same client.
+        s = connect(port, "::1", source=SOURCES[1], timeout=15)
+        t.socks.append(s)
+        got = recv_some(s, 1.0)
+        check(got is not None and got.startswith(b"-"), "a fifth silent "
+              "connection from the same /64 got %r, not a `-` line" % got)
+        s = connect(port, "::1", source=SOURCES[3], timeout=15)
+        t.socks.append(s)
+        s.sendall(b"open-mux\r\n")
+        check(read_until_eof(s, timeout=2.0) == b"+Go\r\nopen\n",
+              "a client of another /64 was not served")
+    sd.wait_log(tag("mux") + r": refused 2001:db8:1::b \(pending\)",
+                what="`mux: refused 2001:db8:1::b (pending)`")
 
 
 def test_tcpmux_help_lists_only_what_the_client_may_use(t):
@@ -199,7 +269,8 @@ def test_tcpmux_reload_with_connections_waiting_for_their_names(t):
 
 
 def test_tcpmux_behind_a_proxy_header_judges_the_real_client(t):
-    sd = t.start([service("mux", builtin="tcpmux", proxy_protocol=True),
+    sd = t.start([service("mux", builtin="tcpmux", proxy_protocol=True,
+                          log_connections=True),
                   service("where", server="/bin/sh",
                           args=["-c", "echo $TCPREMOTEIP"], tcpmux=True,
                           deny=["10.9.0.0/16"])])
@@ -212,3 +283,27 @@ def test_tcpmux_behind_a_proxy_header_judges_the_real_client(t):
     s.sendall(b"PROXY TCP4 10.9.2.3 10.0.0.2 4000 1\r\nwhere\r\n")
     check(read_until_eof(s) == b"-Access denied\r\n", "the target's deny did "
           "not apply to the proxied client")
+    # Behind a proxy, the client whose connections wait is the header's:
+    # the proxy's own address is no one client.
+    mark = sd.mark()
+    waiting = []
+    for i in range(5):
+        s = connect(port, timeout=15)
+        t.socks.append(s)
+        s.sendall(b"PROXY TCP4 10.%d.2.3 10.0.0.2 4000 1\r\n"
+                  % (1 if i < 4 else 2))
+        waiting.append(s)
+    wait_for(lambda: count(sd, r"proxied client 10\.[12]\.2\.3:", mark) == 5,
+             3, "the five headers read")
+    s = connect(port, timeout=15)
+    t.socks.append(s)
+    s.sendall(b"PROXY TCP4 10.1.2.3 10.0.0.2 4001 1\r\n")
+    got = recv_some(s, 1.0)
+    check(got is not None and got.startswith(b"-"), "a fifth waiting "
+          "connection of the proxied client 10.1.2.3 got %r" % got)
+    check(all(recv_some(c, 0.1) is None for c in waiting),
+          "a waiting connection was answered")
+    s = connect(port, timeout=15)
+    s.sendall(b"PROXY TCP4 10.1.9.9 10.0.0.2 4000 1\r\nwhere\r\n")
+    check(read_until_eof(s) == b"+Go\r\n10.1.9.9\n", "another proxied "
+          "client was not served")
