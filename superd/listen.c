@@ -526,9 +526,10 @@ listener_drop_head(struct listener *ls)
 
 /*
  * TCP wait: the length of the listener's accept queue, which TCP_INFO on a
- * listening socket gives in tcpi_unacked (its bound in tcpi_sacked); -1
- * when unknown, or when the queue is full: a full queue may stay full
- * under a load its program keeps up with, so its length proves nothing.
+ * listening socket gives in tcpi_unacked; -1 when unknown.  A length alone
+ * proves little (a queue stays as long, or full, under a load its program
+ * keeps up with): it spares a dump of the kernel's table when the queue
+ * is empty at a lend or shorter at the end.
  */
 static int
 accept_queue_len(int fd)
@@ -538,9 +539,8 @@ accept_queue_len(int fd)
 
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
-	    len < offsetof(struct tcp_info, tcpi_sacked) +
-	    sizeof(ti.tcpi_sacked) || ti.tcpi_state != TCP_LISTEN ||
-	    ti.tcpi_unacked >= ti.tcpi_sacked)
+	    len < offsetof(struct tcp_info, tcpi_unacked) +
+	    sizeof(ti.tcpi_unacked) || ti.tcpi_state != TCP_LISTEN)
 		return -1;
 	return (int)ti.tcpi_unacked;
 }
@@ -558,8 +558,8 @@ lent_add(uint64_t cookie, void *arg)
 /*
  * Before a TCP wait instance starts: how many clients wait for it, and
  * which (acceptq.c).  Its end is not judged (ls_nlent -1) when the queue
- * is full or empty, when more wait than ACCEPTQ_MAX, or when the kernel's
- * table cannot be read.
+ * is empty, when more wait than ACCEPTQ_MAX (who of them the program took
+ * could not be told), or when the kernel's table cannot be read.
  */
 void
 listener_queue_mark(struct listener *ls)

@@ -217,7 +217,7 @@ struct listener {
 	dev_t			 ls_dev;	/* unix: the socket's node, as */
 	ino_t			 ls_ino;	/*   bound, to know it again */
 	int			 ls_queued;	/* wait/tcp: accept queue when lent
-						   (-1 unknown or full) */
+						   (-1 unknown) */
 	uint64_t		 ls_lent[ACCEPTQ_MAX]; /* wait/tcp: cookies of */
 	int			 ls_nlent;	/*   those queued when lent;
 						   -1: not judged */

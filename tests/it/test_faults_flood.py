@@ -324,6 +324,24 @@ def test_tcp_wait_program_not_accepting_is_paused(t):
           "a healthy TCP wait service was called looping")
 
 
+@limit(30)
+def test_tcp_wait_program_not_accepting_full_queue_is_paused(t):
+    """A full accept queue (backlog 1, two clients) is judged too: its
+    clients are named, and none of them leaves."""
+    need_sock_diag()
+    sd = t.start([service("idle", wait=True, server="/bin/true",
+                          backlog=1)])
+    mark = sd.mark()
+    for _ in range(2):
+        t.socks.append(socket.create_connection(
+            ("127.0.0.1", sd.port("idle")), timeout=5))
+    sd.wait_log(tag("idle") + r": looping \(10 restarts without "
+                    r"progress\), paused for 10 s", mark, timeout=5,
+                    what="the looping pause of a full queue")
+    n = starts(sd, "idle", mark)
+    check(n == 10, "%d restarts before the pause, not 10" % n)
+
+
 # Accepts one client, answers, and takes a moment to exit: by then the
 # client below has queued the next connection.
 ACCEPT_ONE_SLOWLY = ACCEPT_ONE + """import time
