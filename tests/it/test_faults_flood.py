@@ -1,6 +1,7 @@
 """Fault cases 58, 60, 63 and 64 of tests/FAULTS.md: one client pausing a
 UDP wait service, the log flooded and forged, IPv6 scope ids, and a TCP
-wait program that never accepts."""
+wait program that never accepts (told from one that accepts a client each
+run while its queue stays as long)."""
 
 import os
 import re
