@@ -526,9 +526,10 @@ listener_drop_head(struct listener *ls)
 
 /*
  * TCP wait: the length of the listener's accept queue, which TCP_INFO on a
- * listening socket gives in tcpi_unacked (its bound in tcpi_sacked); -1
- * when unknown, or when the queue is full: a full queue may stay full
- * under a load its program keeps up with, so its length proves nothing.
+ * listening socket gives in tcpi_unacked; -1 when unknown.  A length alone
+ * proves little (a queue stays as long, or full, under a load its program
+ * keeps up with): it spares a dump of the kernel's table when the queue
+ * is empty at a lend or shorter at the end.
  */
 static int
 accept_queue_len(int fd)
@@ -538,27 +539,78 @@ accept_queue_len(int fd)
 
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
-	    len < offsetof(struct tcp_info, tcpi_sacked) +
-	    sizeof(ti.tcpi_sacked) || ti.tcpi_state != TCP_LISTEN ||
-	    ti.tcpi_unacked >= ti.tcpi_sacked)
+	    len < offsetof(struct tcp_info, tcpi_unacked) +
+	    sizeof(ti.tcpi_unacked) || ti.tcpi_state != TCP_LISTEN)
 		return -1;
 	return (int)ti.tcpi_unacked;
 }
 
-/* Before a TCP wait instance starts: how many clients wait for it. */
-void
-listener_queue_mark(struct listener *ls)
+/* A cookie of the queue at a lend: kept while there is room. */
+static void
+lent_add(uint64_t cookie, void *arg)
 {
-	ls->ls_queued = accept_queue_len(ls->ls_fd);
+	struct listener	*ls = arg;
+
+	if (ls->ls_nlent >= 0 && ls->ls_nlent < ACCEPTQ_MAX)
+		ls->ls_lent[ls->ls_nlent++] = cookie;
 }
 
 /*
- * When the TCP wait instance has ended: whether its clients still wait,
- * as many as when it started.  A program that accepted as many as arrived
- * meanwhile looks the same; looping.c only asks about a quick instance.
+ * Before a TCP wait instance starts: how many clients wait for it, and
+ * which (acceptq.c).  Its end is not judged (ls_nlent -1) when the queue
+ * is empty, when more wait than ACCEPTQ_MAX (who of them the program took
+ * could not be told), or when the kernel's table cannot be read.
+ */
+void
+listener_queue_mark(struct listener *ls)
+{
+	int	 n;
+
+	ls->ls_nlent = -1;
+	if ((ls->ls_queued = accept_queue_len(ls->ls_fd)) <= 0)
+		return;
+	ls->ls_nlent = 0;
+	n = acceptq_scan(&ls->ls_bound, lent_add, ls);
+	if (n <= 0 || n > ACCEPTQ_MAX)
+		ls->ls_nlent = -1;
+}
+
+struct lent_seen {
+	const struct listener	*ls;
+	uint32_t		 seen;	/* bit i: ls_lent[i] still waits */
+};
+
+/* A cookie of the queue at the end: is it one of those lent? */
+static void
+lent_see(uint64_t cookie, void *arg)
+{
+	struct lent_seen	*st = arg;
+	int			 i;
+
+	for (i = 0; i < st->ls->ls_nlent; i++)
+		if (st->ls->ls_lent[i] == cookie)
+			st->seen |= 1U << i;
+}
+
+/*
+ * When the TCP wait instance has ended: whether every client that waited
+ * when it started still waits, none of them accepted (nor gone).  A queue
+ * shorter than it was says no at once; otherwise the kernel's table
+ * decides, as new clients may have taken the places of those accepted.
+ * looping.c only asks about a quick instance.
  */
 int
 listener_queue_same(const struct listener *ls)
 {
-	return ls->ls_queued > 0 && accept_queue_len(ls->ls_fd) == ls->ls_queued;
+	struct lent_seen	 st = { ls, 0 };
+	int			 len;
+
+	if (ls->ls_nlent <= 0)
+		return 0;
+	len = accept_queue_len(ls->ls_fd);
+	if (len >= 0 && len < ls->ls_queued)
+		return 0;
+	if (acceptq_scan(&ls->ls_bound, lent_see, &st) == -1)
+		return 0;
+	return st.seen == (1U << ls->ls_nlent) - 1;
 }

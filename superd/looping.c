@@ -3,11 +3,13 @@
  *
  * An instance of a wait service makes no progress when it ends while the
  * datagram that started it is still first in the queue (UDP); when it
- * ends within FAST_FAIL_MS and leaves the accept queue exactly as long as
- * it found it (TCP); or when it fails (cannot start, exits non-zero, is
- * killed) within FAST_FAIL_MS.  LOOP_MAX such ends in a row are a looping
- * verdict, and whom it hits depends on whom the failures since the last
- * progress follow:
+ * ends within FAST_FAIL_MS while every client that waited in the accept
+ * queue when it started still waits there, none accepted (TCP: the
+ * kernel's socket table names them, acceptq.c; a queue of more than
+ * ACCEPTQ_MAX, or a table that cannot be read, is not judged); or when it
+ * fails (cannot start, exits non-zero, is killed) within FAST_FAIL_MS.
+ * LOOP_MAX such ends in a row are a looping verdict, and whom it hits
+ * depends on whom the failures since the last progress follow:
  *
  *  - all of them one source's datagrams: that source's datagrams are
  *    dropped for LOOP_PAUSE_MS, as they reach the head of the queue, and
@@ -30,8 +32,11 @@
  * that client's datagrams dropped for a while, and whoever forges two can
  * still pause a service that served nobody in the last LOOP_PAUSE_MS;
  * its clients then wait in the queue, and none is lost.  A service that
- * serves anyone is not paused by forged sources.  Memory is bounded:
- * LOOP_DROPS sources per service, the one nearest its end making room.
+ * serves anyone is not paused by forged sources; nor is a TCP wait
+ * service whose program takes a client each run, however fast clients
+ * refill its queue, as the clients it took are gone from the table.
+ * Memory is bounded: LOOP_DROPS sources per service, the one nearest its
+ * end making room.
  */
 #include <sys/wait.h>
 
@@ -105,7 +110,9 @@ drop_add(struct service *sv, const struct srckey *key, int64_t now,
  * Before a wait instance starts: for UDP, the datagram it is lent for
  * (its source into from), after those of dropped sources are taken off
  * the head of the queue; -1 when none is left to serve now.  For TCP, the
- * accept queue's length, to judge the instance's end by.
+ * clients in the accept queue (listen.c), to judge the instance's end by:
+ * a dump of the kernel's TCP table here and another at a quick end, paid
+ * only by TCP wait services.
  */
 int
 looping_lend(struct service *sv, struct listener *ls, char *from, size_t size)

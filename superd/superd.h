@@ -199,6 +199,8 @@ struct errlog {
 };
 #define ERRLOG_NONE	{ -1, -1, NULL, 0 }
 
+#define ACCEPTQ_MAX	16	/* TCP wait: queued clients named at a lend */
+
 struct listener {
 	struct service		*ls_svc;	/* owner */
 	int			 ls_fd;		/* -1 while not open */
@@ -215,7 +217,10 @@ struct listener {
 	dev_t			 ls_dev;	/* unix: the socket's node, as */
 	ino_t			 ls_ino;	/*   bound, to know it again */
 	int			 ls_queued;	/* wait/tcp: accept queue when lent
-						   (-1 unknown or full) */
+						   (-1 unknown) */
+	uint64_t		 ls_lent[ACCEPTQ_MAX]; /* wait/tcp: cookies of */
+	int			 ls_nlent;	/*   those queued when lent;
+						   -1: not judged */
 };
 
 /* The identity a service's programs get, resolved by superd (ident.c). */
@@ -369,6 +374,18 @@ int		 listener_head_same(struct listener *);
 void		 listener_drop_head(struct listener *);
 void		 listener_queue_mark(struct listener *);
 int		 listener_queue_same(const struct listener *);
+
+/* acceptq.c */
+struct acceptq_req_buf {
+	unsigned char	 ar_bytes[128];
+	size_t		 ar_len;
+};
+struct inet_diag_msg;
+void		 acceptq_request(struct acceptq_req_buf *, int, uint16_t);
+int		 acceptq_match(const struct inet_diag_msg *, int,
+		    const uint8_t *, size_t, uint64_t *);
+int		 acceptq_scan(const struct sockaddr_storage *,
+		    void (*)(uint64_t, void *), void *);
 
 /* servtab.c */
 struct lkey {

@@ -8,6 +8,7 @@
 
 #include <check.h>
 
+Suite	*acceptq_suite(void);
 Suite	*addr_suite(void);
 Suite	*config_suite(void);
 Suite	*config_oom_suite(void);

@@ -1,12 +1,15 @@
 """Fault cases 58, 60, 63 and 64 of tests/FAULTS.md: one client pausing a
 UDP wait service, the log flooded and forged, IPv6 scope ids, and a TCP
-wait program that never accepts."""
+wait program that never accepts (told from one that accepts a client each
+run while its queue stays as long)."""
 
 import os
 import re
+import selectors
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -297,8 +300,38 @@ c.close()
 """
 
 
+def sock_diag_tcp():
+    """Whether the kernel lists TCP sockets over NETLINK_SOCK_DIAG, as
+    superd judges a TCP wait program's progress by it; a container may
+    have no inet_diag."""
+    try:
+        nl = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)
+    except OSError:
+        return False
+    with nl:
+        # SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST|NLM_F_DUMP, inet_diag_req_v2
+        # for AF_INET TCP listeners.
+        req = struct.pack("=BBBBI48x", socket.AF_INET, socket.IPPROTO_TCP,
+                          0, 0, 1 << 10)
+        nl.sendto(struct.pack("=IHHII", 16 + len(req), 20, 0x301, 1, 0) +
+                  req, (0, 0))
+        nl.settimeout(2)
+        try:
+            data = nl.recv(65536)
+        except OSError:
+            return False
+    return len(data) >= 16 and struct.unpack("=IH", data[:6])[1] != 2
+
+
+def need_sock_diag():
+    if not sock_diag_tcp():
+        raise Skip("no NETLINK_SOCK_DIAG for TCP (inet_diag): superd does "
+                   "not judge a TCP wait program's progress")
+
+
 @limit(40)
 def test_tcp_wait_program_not_accepting_is_paused(t):
+    need_sock_diag()
     prog = t.write("accept_one.py", ACCEPT_ONE, 0o755)
     sd = t.start([service("idle", wait=True, server="/bin/true"),
                   service("busy", wait=True, server=python3(), args=[prog]),
@@ -325,5 +358,74 @@ def test_tcp_wait_program_not_accepting_is_paused(t):
         t.socks.append(s)
         check(s.makefile("rb").readline() == b"served\n",
               "a client of the healthy TCP wait service not served")
+    check(not sd.find_log(tag("busy") + r": looping", mark),
+          "a healthy TCP wait service was called looping")
+
+
+@limit(30)
+def test_tcp_wait_program_not_accepting_full_queue_is_paused(t):
+    """A full accept queue (backlog 1, two clients) is judged too: its
+    clients are named, and none of them leaves."""
+    need_sock_diag()
+    sd = t.start([service("idle", wait=True, server="/bin/true",
+                          backlog=1)])
+    mark = sd.mark()
+    for _ in range(2):
+        t.socks.append(socket.create_connection(
+            ("127.0.0.1", sd.port("idle")), timeout=5))
+    sd.wait_log(tag("idle") + r": looping \(10 restarts without "
+                    r"progress\), paused for 10 s", mark, timeout=5,
+                    what="the looping pause of a full queue")
+    n = starts(sd, "idle", mark)
+    check(n == 10, "%d restarts before the pause, not 10" % n)
+
+
+# Accepts one client, answers, and takes a moment to exit: by then the
+# client below has queued the next connection.
+ACCEPT_ONE_SLOWLY = ACCEPT_ONE + """import time
+time.sleep(0.1)
+"""
+
+
+@limit(60)
+def test_tcp_wait_program_accepting_under_steady_queue_not_paused(t):
+    """A healthy TCP wait program accepts one client a run while a client
+    keeps three connections queued, opening one as each is answered: the
+    queue's length never changes, yet each run took a client off it."""
+    need_sock_diag()
+    prog = t.write("accept_one.py", ACCEPT_ONE_SLOWLY, 0o755)
+    sd = t.start([service("busy", wait=True, server=python3(),
+                          args=["-S", prog])])
+    mark = sd.mark()
+    port = sd.port("busy")
+    total, opened, answered = 40, 0, 0
+    sel = selectors.DefaultSelector()
+
+    def connect():
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        t.socks.append(c)
+        sel.register(c, selectors.EVENT_READ)
+        return c
+
+    for _ in range(3):
+        connect()
+        opened += 1
+    deadline = time.monotonic() + 40
+    while answered < total and time.monotonic() < deadline:
+        check(not sd.find_log(tag("busy") + r": looping", mark),
+              "a healthy TCP wait service was called looping after %d "
+              "answers" % answered)
+        for key, _ in sel.select(timeout=1):
+            c = key.fileobj
+            sel.unregister(c)
+            line = c.makefile("rb").readline()
+            check(line == b"served\n", "a client got %r" % line)
+            c.close()
+            answered += 1
+            if opened < total:
+                connect()
+                opened += 1
+    check(answered == total, "%d of %d connections answered" %
+          (answered, total))
     check(not sd.find_log(tag("busy") + r": looping", mark),
           "a healthy TCP wait service was called looping")
