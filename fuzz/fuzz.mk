@@ -9,8 +9,9 @@
 #
 # Targets: config (superd.conf through config_load, the -t path),
 # inetd_line (inetd_parse_line), inetd_conf (a whole inetd.conf through
-# config_load), proxy (PROXY v1/v2), tcpmux (the name line), finger (the
-# finger query), greeting (the greeting's name and state file).
+# config_load), proxy (PROXY v1/v2), tcpmux (the name line), escape (a
+# program's stderr on its way to the log), finger (the finger query),
+# greeting (the greeting's name and state file).
 #
 # The seeds are fuzz/corpus/TARGET; what a run adds goes to
 # build/fuzz/corpus/TARGET and a crashing input to build/fuzz/artifacts/,
@@ -21,7 +22,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?=
-FUZZ_TARGETS  = config inetd_line inetd_conf proxy tcpmux finger greeting
+FUZZ_TARGETS  = config inetd_line inetd_conf proxy tcpmux escape finger greeting
 
 FUZZ_BUILD = $(BUILD)/fuzz
 FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -47,6 +48,7 @@ FUZZ_MAXLEN_inetd_conf = 8192
 FUZZ_MAXLEN_inetd_line = 1024
 FUZZ_MAXLEN_proxy      = 4400
 FUZZ_MAXLEN_tcpmux     = 512
+FUZZ_MAXLEN_escape     = 4096
 FUZZ_MAXLEN_finger     = 2048
 FUZZ_MAXLEN_greeting   = 2048
 FUZZ_DICT_config     = fuzz/dict/config.dict
