@@ -100,6 +100,15 @@ def accept_queue(port):
     return sum(q for q, _ in ls)
 
 
+def udp_reply(c, timeout):
+    """A datagram for the UDP socket c within timeout seconds, or None."""
+    c.settimeout(timeout)
+    try:
+        return c.recv(70000)
+    except socket.timeout:
+        return None
+
+
 def udp_rx_queue(port):
     """Bytes queued on the UDP socket bound to 127.0.0.1:port."""
     with open("/proc/net/udp") as f:

@@ -14,7 +14,7 @@ import subprocess
 import time
 
 import faultkit
-from faultkit import idle_cpu
+from faultkit import idle_cpu, udp_reply as reply, udp_rx_queue
 from harness import (Skip, check, ipv6_available, limit, need_root, python3,
                      service, tag, talk, wait_for)
 from test_faults_policy import SOURCES, netns_of, start_in_netns
@@ -28,26 +28,12 @@ def udp_client(t, source):
     return c
 
 
-def reply(c, timeout):
-    c.settimeout(timeout)
-    try:
-        return c.recv(70000)
-    except socket.timeout:
-        return None
 
 
 def starts(sd, name, since=0):
     return len(re.findall(tag(name) + r": start pid=", sd.log()[since:]))
 
 
-def udp_rx_queue(port):
-    """Bytes queued on the UDP socket bound to 127.0.0.1:port."""
-    with open("/proc/net/udp") as f:
-        for row in f.read().splitlines()[1:]:
-            cols = row.split()
-            if int(cols[1].split(":")[1], 16) == port:
-                return int(cols[4].split(":")[1], 16)
-    return None
 
 
 # -- 58 ---------------------------------------------------------------------

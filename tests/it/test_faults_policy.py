@@ -16,7 +16,7 @@ import threading
 import time
 
 import faultkit
-from faultkit import idle_cpu
+from faultkit import idle_cpu, udp_rx_queue
 from harness import (Skip, check, connect, ipv6_available, need_root,
                      python3, service, service_line, tag, wait_for)
 
@@ -51,13 +51,6 @@ def status(sd, name):
     return int(m.group(1)), int(m.group(2))
 
 
-def udp_rx_queue(port):
-    with open("/proc/net/udp") as f:
-        for row in f.read().splitlines()[1:]:
-            cols = row.split()
-            if int(cols[1].split(":")[1], 16) == port:
-                return int(cols[4].split(":")[1], 16)
-    return None
 
 
 # -- network namespaces (root) ---------------------------------------------

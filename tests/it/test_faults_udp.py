@@ -8,7 +8,7 @@ import socket
 import time
 
 import faultkit
-from faultkit import idle_cpu, udp_rx_queue
+from faultkit import idle_cpu, udp_reply as reply, udp_rx_queue
 from harness import (check, is_root, limit, python3, service, tag, talk,
                      wait_for)
 
@@ -20,12 +20,6 @@ def client(t, source=("127.0.0.1", 0)):
     return c
 
 
-def reply(c, timeout):
-    c.settimeout(timeout)
-    try:
-        return c.recv(70000)
-    except socket.timeout:
-        return None
 
 
 def starts(sd, name, since):
