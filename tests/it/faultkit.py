@@ -216,6 +216,36 @@ def nobody_dir(t, name):
     return d
 
 
+def unused_ids():
+    """A uid and gid that no account names and no process runs as: a user
+    whose process count (RLIMIT_NPROC) nothing else on the machine can
+    change while a test counts on it, as other tests running as nobody
+    would."""
+    import grp
+    for uid in range(59000, 60000):
+        try:
+            pwd.getpwuid(uid)
+            continue
+        except KeyError:
+            pass
+        try:
+            grp.getgrgid(uid)
+            continue
+        except KeyError:
+            pass
+        if processes_of(uid) == 0:
+            return uid, uid
+    raise Skip("no unused uid between 59000 and 59999")
+
+
+def owned_dir(t, name, uid, gid):
+    """A directory of the test that uid may write (ports file)."""
+    d = t.path(name)
+    os.mkdir(d, 0o755)
+    os.chown(d, uid, gid)
+    return d
+
+
 def processes_of(uid):
     """Processes and threads a user has now: what RLIMIT_NPROC counts."""
     n = 0

@@ -458,14 +458,15 @@ def test_out_of_descriptors_closes_spare_pipes_before_shedding(t):
 
 @limit(25)
 def test_fork_failure_closes_client_and_recovers(t):
-    need_root("run superd as nobody, the user RLIMIT_NPROC then counts")
-    uid, gid = faultkit.nobody_ids()
-    room = faultkit.processes_of(uid) + 2       # superd and one instance
+    need_root("run superd as a user of its own, whose processes "
+              "RLIMIT_NPROC then counts")
+    uid, gid = faultkit.unused_ids()
+    room = 2                                    # superd and one instance
 
     def few_processes():
         resource.setrlimit(resource.RLIMIT_NPROC, (room, room))
 
-    run = faultkit.nobody_dir(t, "run")
+    run = faultkit.owned_dir(t, "run", uid, gid)
     sd = faultkit.start_hooked(
         t, [holder("forky"), echo("other", "o")],
         ports=os.path.join(run, "superd.ports"),
