@@ -42,7 +42,6 @@ struct spawn_ctx {
 	volatile struct report	*sx_shared;	/* report in shared memory */
 	volatile int		*sx_unshared;	/* see child_unshare_fds */
 	const struct peer	*sx_peer;
-	int			 sx_prelude;	/* reads a PROXY header first */
 };
 
 /* spawn.c */
