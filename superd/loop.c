@@ -271,15 +271,14 @@ mux_failed(struct pending *pd, enum first_status st)
 	if (pd->pd_kind == FIRST_PROXY) {
 		proxy_failed(pd, st);
 		return;
-	} else {
-		if (st != FIRST_CLOSED)
-			tcpmux_answer(pd->pd_fd, '-', st == FIRST_TIMEOUT ?
-			    "Timed out" : st == FIRST_BAD ? "Bad request" :
-			    "Service not available");
-		if (st != FIRST_CLOSED && first_log_ok())
-			log_info("%s: name from %s: %s, closing", name, ip,
-			    first_failures[st]);
 	}
+	if (st != FIRST_CLOSED)
+		tcpmux_answer(pd->pd_fd, '-', st == FIRST_TIMEOUT ?
+		    "Timed out" : st == FIRST_BAD ? "Bad request" :
+		    "Service not available");
+	if (st != FIRST_CLOSED && first_log_ok())
+		log_info("%s: name from %s: %s, closing", name, ip,
+		    first_failures[st]);
 	close(pd->pd_fd);
 }
 
