@@ -71,8 +71,7 @@ log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 
 /*
  * Tells the parent what failed (err is a negative errno, as sys.h gives):
- * through shared memory (clone), the report pipe (fork), or, once
- * detached, the log itself.
+ * through shared memory (clone) or the report pipe (fork).
  */
 static void __attribute__((noreturn))
 child_fail(struct spawn_ctx *cx, enum stage stage, int err)
@@ -84,8 +83,6 @@ child_fail(struct spawn_ctx *cx, enum stage stage, int err)
 		cx->sx_shared->rp_errno = rp.rp_errno;
 	} else if (cx->sx_rep != -1)
 		(void)!write(cx->sx_rep, &rp, sizeof(rp));
-	else
-		log_spawn_failure(cx->sx_sc, rp.rp_stage, rp.rp_errno);
 	sys_exit(rp.rp_errno == ENOENT ? 127 : 126);
 }
 

@@ -321,7 +321,6 @@ void		 ident_clear(struct ident *);
 /* log.c */
 void		 log_init(int, int);
 void		 log_facility(int);
-void		 log_stderr_fd(int);
 void		 log_conf_warnings(const struct conf *);
 void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

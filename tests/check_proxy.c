@@ -120,6 +120,37 @@ START_TEST(v2_inet_tlv_local)
 }
 END_TEST
 
+/*
+ * The ends a header gives the connection: an IPv4-mapped address (from a
+ * dual-stack proxy) as IPv4, so that IPv4 rules match it; LOCAL leaves
+ * the socket's own.
+ */
+START_TEST(peer_from_header_unmapped)
+{
+	struct proxy_hdr ph;
+	struct peer	 pe;
+
+	memset(&pe, 0, sizeof(pe));
+	snprintf(pe.pe_remote_ip, sizeof(pe.pe_remote_ip), "127.0.0.2");
+	pe.pe_remote_port = 1234;
+	ck_assert_int_gt(parse("PROXY UNKNOWN\r\n", &ph), 0);
+	proxy_peer(&ph, &pe);
+	ck_assert_str_eq(pe.pe_remote_ip, "127.0.0.2");
+	ck_assert_uint_eq(pe.pe_remote_port, 1234);
+	ck_assert_int_gt(parse("PROXY TCP6 ::ffff:10.9.9.9 ::ffff:192.0.2.1 "
+	    "4000 80\r\n", &ph), 0);
+	proxy_peer(&ph, &pe);
+	ck_assert_str_eq(pe.pe_remote_ip, "10.9.9.9");
+	ck_assert_uint_eq(pe.pe_remote_port, 4000);
+	ck_assert_str_eq(pe.pe_local_ip, "192.0.2.1");
+	ck_assert_uint_eq(pe.pe_local_port, 80);
+	ck_assert_int_gt(parse("PROXY TCP6 2001:db8::ffff:a09:909 ::1 1 2\r\n",
+	    &ph), 0);
+	proxy_peer(&ph, &pe);
+	ck_assert_str_eq(pe.pe_remote_ip, "2001:db8::ffff:a09:909");
+}
+END_TEST
+
 START_TEST(v2_malformed)
 {
 	struct proxy_hdr ph;
@@ -475,6 +506,7 @@ proxy_suite(void)
 	tcase_add_test(tc, v1_unknown_and_incomplete);
 	tcase_add_test(tc, v1_malformed);
 	tcase_add_test(tc, v2_inet_tlv_local);
+	tcase_add_test(tc, peer_from_header_unmapped);
 	tcase_add_test(tc, v2_malformed);
 	tcase_add_test(tc, tcpmux_lines);
 	tcase_add_test(tc, tcpmux_line_bound);
