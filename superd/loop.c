@@ -315,26 +315,27 @@ mux_refuse(struct service *sv, int fd, const char *ip, const char *why,
 
 /*
  * The header of a trusted peer is in: its client is the connection's from
- * now on (LOCAL / UNKNOWN: the proxy's own connection, as it is).  Logged
- * with the proxy's address when the service logs its connections.
+ * now on (LOCAL / UNKNOWN: the proxy's own connection, as it is), and the
+ * proxy is kept in pd_via for the log.  A LOCAL header is logged as such
+ * when the service logs its connections; so is the client of a tcpmux
+ * connection (log_client), whose start line is its target's.
  */
 static void
-proxy_apply(struct pending *pd)
+proxy_apply(struct pending *pd, int log_client)
 {
 	const struct svc_conf	*sc = pd->pd_svc->sv_conf;
 	struct peer		*pe = &pd->pd_peer;
-	char			 proxy[sizeof(pe->pe_remote_ip)];
 
-	snprintf(proxy, sizeof(proxy), "%s", pe->pe_remote_ip);
+	snprintf(pd->pd_via, sizeof(pd->pd_via), "%s", pe->pe_remote_ip);
 	proxy_peer(&pd->pd_proxy, pe);
 	if (!sc->sc_log_connections)
 		return;
 	if (pd->pd_proxy.ph_local)
 		log_info("%s: PROXY LOCAL from %s: the proxy's own connection",
-		    sc->sc_name, proxy);
-	else
+		    sc->sc_name, pd->pd_via);
+	else if (log_client)
 		log_info("%s: proxied client %s:%u via %s", sc->sc_name,
-		    pe->pe_remote_ip, pe->pe_remote_port, proxy);
+		    pe->pe_remote_ip, pe->pe_remote_port, pd->pd_via);
 }
 
 /* The tcpmux service reads a PROXY header first: its client is the one. */
@@ -344,7 +345,7 @@ mux_proxied(struct pending *pd)
 	struct service	*sv = pd->pd_svc;
 	struct peer	*pe = &pd->pd_peer;
 
-	proxy_apply(pd);
+	proxy_apply(pd, 1);
 	(void)addr_key(pe->pe_remote_ip, &pd->pd_src);	/* none: not counted */
 	if (!policy_acl(sv->sv_conf, pe->pe_remote_ip)) {
 		refuse(sv, pd->pd_fd, pe->pe_remote_ip, "acl");
@@ -479,7 +480,7 @@ proxy_first(struct pending *pd, enum first_status st)
 		return 0;
 	}
 	if (!held) {
-		proxy_apply(pd);
+		proxy_apply(pd, 0);
 		if ((why = policy_admit(sv, pe->pe_remote_ip, from_source(sv,
 		    pe->pe_remote_ip), mono_ms())) != NULL) {
 			refuse(sv, pd->pd_fd, pe->pe_remote_ip, why);
@@ -493,8 +494,8 @@ proxy_first(struct pending *pd, enum first_status st)
 		pd->pd_kind = FIRST_HELD;
 		return 1;
 	}
-	snprintf(via, sizeof(via), pd->pd_proxy.ph_local ? "(PROXY LOCAL)" :
-	    "(PROXY)");
+	snprintf(via, sizeof(via), "via %s%s", pd->pd_via,
+	    pd->pd_proxy.ph_local ? " (PROXY LOCAL)" : "");
 	start_instance(sv, pd->pd_fd, pe, via);
 	return 0;
 }

@@ -542,6 +542,7 @@ struct pending {
 	int		 pd_header;	/* counted in pd_svc's sv_headers */
 	int64_t		 pd_deadline;	/* mono_ms() */
 	struct proxy_hdr pd_proxy;	/* FIRST_PROXY, once done */
+	char		 pd_via[64];	/*   and the proxy that sent it */
 	char		 pd_name[TCPMUX_LINE_MAX]; /* FIRST_TCPMUX, once done */
 	size_t		 pd_len;	/* bytes of pd_buf read */
 	pending_fn	 pd_done;
