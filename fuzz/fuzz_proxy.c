@@ -1,14 +1,18 @@
 /*
  * fuzz_proxy.c - proxy_parse() (superd/proxy.c) on a connection's first
- * bytes, and proxy_read() on the same bytes through a pipe.
+ * bytes, and pending.c reading the same bytes from a socket as superd's
+ * loop reads a trusted peer's header.
  *
  * Invariants: the result is -1, 0 or a length within the input; a
  * complete header does not depend on what follows it and every shorter
- * prefix of it asks for more (proxy_read stops there); its addresses are
- * text that parses back as an address of one family; proxy_read()
- * accepts exactly what proxy_parse() accepts and consumes exactly the
- * header, leaving the stream after it unread.
+ * prefix of it asks for more (pending.c stops there); its addresses are
+ * text that parses back as an address of one family; pending.c accepts
+ * exactly what proxy_parse() accepts and consumes exactly the header,
+ * leaving the stream after it unread.
  */
+#include <sys/select.h>
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 
 #include <stdlib.h>
@@ -40,37 +44,80 @@ same_hdr(const struct proxy_hdr *a, const struct proxy_hdr *b)
 	    a->ph_dst_port == b->ph_dst_port;
 }
 
+/* What pending.c told its callback. */
+static struct {
+	int			 calls;
+	enum first_status	 st;
+	struct proxy_hdr	 ph;
+} told;
+
+static int
+record(struct pending *pd, enum first_status st)
+{
+	told.calls++;
+	told.st = st;
+	told.ph = pd->pd_proxy;
+	return 0;
+}
+
+/*
+ * The bytes through pending.c, as superd's loop reads a trusted peer's
+ * header: it accepts exactly what proxy_parse() accepts and takes exactly
+ * the header, leaving the stream after it unread.
+ */
 static void
-check_read(const uint8_t *data, size_t size, ssize_t r,
+check_pending(const uint8_t *data, size_t size, ssize_t r,
     const struct proxy_hdr *ph)
 {
-	struct proxy_hdr	 rh;
-	const char		*why = NULL;
-	uint8_t			*rest;
-	ssize_t			 n;
-	size_t			 got = 0;
-	int			 fd, rc;
+	struct svc_conf	 sc;
+	struct service	 sv;
+	struct peer	 pe;
+	fd_set		 set;
+	uint8_t		*rest;
+	ssize_t		 n;
+	size_t		 got = 0, turns;
+	int		 sp[2];
 
-	if ((fd = fuzz_pipe(data, size)) == -1)
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	sv.sv_conf = &sc;
+	memset(&pe, 0, sizeof(pe));
+	memset(&told, 0, sizeof(told));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		return;
-	rc = proxy_read(fd, 5, &rh, &why);
-	FUZZ_ASSERT((rc == 0) == (r > 0));
-	if (rc == -1) {
-		FUZZ_ASSERT(why != NULL && *why != '\0');
-		close(fd);
+	if ((size > 0 && write(sp[1], data, size) != (ssize_t)size) ||
+	    pending_add(&sv, sp[0], &pe, FIRST_PROXY, record) == -1) {
+		close(sp[0]);
+		close(sp[1]);
 		return;
 	}
-	FUZZ_ASSERT(same_hdr(&rh, ph));
-	/* Not a byte past the header: the program gets the stream intact. */
-	rest = malloc(size - (size_t)r + 1);
-	FUZZ_ASSERT(rest != NULL);
-	while ((n = read(fd, rest + got, size - (size_t)r + 1 - got)) > 0)
-		got += (size_t)n;
-	FUZZ_ASSERT(n == 0);
-	FUZZ_ASSERT(got == size - (size_t)r);
-	FUZZ_ASSERT(memcmp(rest, data + r, got) == 0);
-	free(rest);
-	close(fd);
+	shutdown(sp[1], SHUT_WR);
+	/* Each turn takes a byte at least, or ends it. */
+	for (turns = 0; told.calls == 0 && turns <= size + 1; turns++) {
+		FD_ZERO(&set);
+		FD_SET(sp[0], &set);
+		pending_read(&set);
+	}
+	FUZZ_ASSERT(told.calls == 1);
+	FUZZ_ASSERT((told.st == FIRST_DONE) == (r > 0));
+	FUZZ_ASSERT(told.st == FIRST_DONE || told.st == FIRST_BAD ||
+	    told.st == FIRST_CLOSED);
+	FUZZ_ASSERT(sv.sv_pending == 0 && sv.sv_headers == 0);
+	if (r > 0) {
+		FUZZ_ASSERT(same_hdr(&told.ph, ph));
+		/* Not a byte past the header: the program gets it intact. */
+		rest = malloc(size - (size_t)r + 1);
+		FUZZ_ASSERT(rest != NULL);
+		while ((n = read(sp[0], rest + got,
+		    size - (size_t)r + 1 - got)) > 0)
+			got += (size_t)n;
+		FUZZ_ASSERT(n == 0);
+		FUZZ_ASSERT(got == size - (size_t)r);
+		FUZZ_ASSERT(memcmp(rest, data + r, got) == 0);
+		free(rest);
+	}
+	close(sp[0]);
+	close(sp[1]);
 }
 
 int
@@ -117,7 +164,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (k = 0; k < (r > 0 ? (size_t)r : size); k++)
 			FUZZ_ASSERT(proxy_parse(copy, k, &ph2) == 0);
 	}
-	check_read(copy, size, r, &ph);
+	check_pending(copy, size, r, &ph);
 	free(copy);
 	return 0;
 }

@@ -1078,7 +1078,17 @@ key_stderr(struct build *b, const config_setting_t *s)
 static int
 key_proxy_protocol(struct build *b, const config_setting_t *s)
 {
+	b->b_proxy_own = b->b_own;
+	b->b_proxy_at = where_of(b->b_ld, s);
 	return get_bool(b, s, &b->b_sc->sc_proxy);
+}
+
+static int
+key_proxy_from(struct build *b, const config_setting_t *s)
+{
+	b->b_proxy_from_set = 1;
+	return get_cidrs(b, s, &b->b_sc->sc_proxy_from,
+	    &b->b_sc->sc_nproxy_from);
 }
 
 static int
@@ -1142,6 +1152,7 @@ static const struct key keys[] = {
 	{ "chdir",		key_chdir },
 	{ "stderr",		key_stderr },
 	{ "proxy_protocol",	key_proxy_protocol },
+	{ "proxy_from",		key_proxy_from },
 	{ "keepalive",		key_keepalive },
 	{ "nodelay",		key_nodelay },
 	{ "log_connections",	key_log_connections },
@@ -1317,14 +1328,40 @@ policy_key_void(const struct svc_conf *sc, enum policy_key k)
 		return "wait services (the program takes its clients itself)";
 	if (sc->sc_proto == PROTO_UDP && k == PK_PER_SOURCE)
 		return "udp builtins (a datagram starts no instance)";
-	/* The child reads the header and applies allow/deny alone; superd,
-	 * which counts, never learns the client (tcpmux reads it itself). */
-	if (sc->sc_proxy && sc->sc_builtin != BUILTIN_TCPMUX &&
-	    (k == PK_PER_SOURCE || k == PK_PER_SOURCE_RATE ||
-	    k == PK_IPV6_PREFIX))
-		return "programs behind proxy_protocol (the client is known "
-		    "only in the child that reads the header)";
 	return NULL;
+}
+
+/*
+ * superd reads a PROXY header only where it accepts the connection itself
+ * (a nowait TCP service), and believes it only from the peers in
+ * proxy_from: without that list any client could claim any address.
+ */
+static void
+finish_proxy(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+	const char	*why = NULL;
+
+	if (!sc->sc_proxy)
+		return;
+	if (sc->sc_proto == PROTO_UDP)
+		why = "udp services (a datagram carries no header)";
+	else if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE)
+		why = "wait services (the program takes its clients itself)";
+	if (why != NULL && b->b_proxy_own)
+		problem(b->b_ld, &b->b_proxy_at, "\"proxy_protocol\" does not "
+		    "apply to %s", why);
+	else if (why != NULL)
+		warning(b->b_ld, &b->b_proxy_at, "\"proxy_protocol\" of the "
+		    "superd block does not apply to service \"%s\": %s; "
+		    "ignored there", sc->sc_name != NULL ? sc->sc_name : "?",
+		    why);
+	else if (sc->sc_nproxy_from == 0 && !b->b_proxy_from_set)
+		problem(b->b_ld, b->b_proxy_own ? &b->b_proxy_at : &b->b_at,
+		    "\"proxy_protocol\" needs \"proxy_from\", the proxies "
+		    "trusted to send a header");
+	if (why != NULL)
+		sc->sc_proxy = 0;
 }
 
 /*
@@ -1354,6 +1391,7 @@ finish_policy(struct build *b)
 			    "wait", name);
 		sc->sc_wait = 1;
 	}
+	finish_proxy(b);
 	for (k = 0; k < PK_COUNT; k++) {
 		if (b->b_pk_set[k] == 0 || !policy_key_used(sc, k) ||
 		    (why = policy_key_void(sc, k)) == NULL)
@@ -1774,6 +1812,7 @@ svc_conf_free(struct svc_conf *sc)
 	free(sc->sc_refuse_message);
 	free(sc->sc_allow);
 	free(sc->sc_deny);
+	free(sc->sc_proxy_from);
 	strv_free(sc->sc_env);
 	free(sc->sc_chdir);
 	free(sc);

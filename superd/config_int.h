@@ -75,6 +75,9 @@ struct build {
 	int		 b_pk_set[PK_COUNT];	/* 1 own, 2 from the superd block */
 	struct where	 b_pk_at[PK_COUNT];
 	int		 b_stderr_set;
+	int		 b_proxy_own;	/* proxy_protocol is the service's own */
+	struct where	 b_proxy_at;	/* its line */
+	int		 b_proxy_from_set; /* given, even if wrong */
 	int		 b_port_set;	/* given, even if wrong */
 	int		 b_prog_set;	/* server or builtin given */
 	int		 b_path_set;

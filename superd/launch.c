@@ -452,7 +452,7 @@ launch_clone(struct spawn_ctx *cx)
 
 /*
  * The child reports over a close-on-exec pipe: EOF once it exec'd (or, a
- * builtin or a child that reads the client first, once it closed it).
+ * builtin, once it closed it).
  * superd reads it later, without waiting (launch_pending, launch_reaped).
  */
 pid_t

@@ -16,7 +16,7 @@
 #include "superd.h"
 
 static int	log_to_stderr;
-static int	log_fd = STDERR_FILENO;
+static const int log_fd = STDERR_FILENO;
 static int	log_verbose;
 
 void
@@ -25,13 +25,6 @@ log_init(int to_stderr, int facility)
 	log_to_stderr = to_stderr;
 	log_verbose = to_stderr;
 	openlog("superd", LOG_PID | LOG_NDELAY, facility);
-}
-
-/* A child about to give fd 2 to a program keeps logging to a copy. */
-void
-log_stderr_fd(int fd)
-{
-	log_fd = fd;
 }
 
 void

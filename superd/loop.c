@@ -13,6 +13,14 @@
  * holding at most a few such places (mux_pending_cap); then the target
  * named is judged by its own policy and started as its own instance, or
  * the client is answered and closed.
+ *
+ * With proxy_protocol, a connection from a peer in proxy_from waits in
+ * pending.c for its PROXY header first, holding no instance slot: at most
+ * PROXY_WAITING of them per service at once, whoever sends them (a proxy
+ * holds many connections; its address is no client's).  The header's
+ * client is then the one judged, counted and shown; one admitted while
+ * the service is at its limit stays there (FIRST_HELD), counted as an
+ * instance, until a slot frees.  Any other peer is served as itself.
  */
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -57,12 +65,16 @@ fdset_add(struct fdset *fs, int fd)
 		fs->fs_max = fd;
 }
 
+/* Headers owed count apart: a silent proxy connection is no instance. */
 static int
 service_at_limit(const struct service *sv)
 {
 	int	 max = sv->sv_conf->sc_instances;
 
-	return max > 0 && sv->sv_running + sv->sv_pending >= (unsigned)max;
+	if (sv->sv_headers >= PROXY_WAITING)
+		return 1;
+	return max > 0 && sv->sv_running + sv->sv_pending - sv->sv_headers >=
+	    (unsigned)max;
 }
 
 /*
@@ -160,27 +172,28 @@ from_source(const struct service *sv, const char *addr)
 }
 
 /*
- * Starts an instance for a connection admitted, which it gives up.
- * first_read: superd has read the connection's first bytes itself
- * (pending.c), so the child reads none.
+ * Starts an instance for a connection admitted, which it gives up.  via,
+ * when not NULL, says which proxy passed the client on (for the log).
  */
 static void
 start_instance(struct service *sv, int fd, const struct peer *pe,
-    int first_read)
+    const char *via)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
-	char			 from[96];
+	char			 from[192];
 	struct errlog		 el = ERRLOG_NONE;
 	pid_t			 pid;
+	size_t			 len;
 
 	peer_from(sc, pe, from, sizeof(from));
+	if (via != NULL && (len = strlen(from)) < sizeof(from))
+		snprintf(from + len, sizeof(from) - len, " %s", via);
 	if (sc->sc_builtin != BUILTIN_NONE &&
 	    builtin_inline(sc->sc_builtin, sc->sc_proto)) {
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
 		close(fd);
-	} else if ((pid = (first_read ? spawn_read : spawn_instance)(sv, fd, pe,
-	    &el)) == -1) {
+	} else if ((pid = spawn_instance(sv, fd, pe, &el)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM || errno == EBUSY)
 			service_pause(sv, errno == EBUSY ? PAUSE_STUCK :
 			    "cannot fork");
@@ -228,6 +241,26 @@ static const char *const first_failures[] = {
 	[FIRST_DROPPED] = "service removed by a reload",
 };
 
+/*
+ * A trusted peer sent no valid header: closed, and logged as few times a
+ * second as first_log_ok allows.  One that closed without a byte is a
+ * proxy's health check: nothing to log but a debug line.
+ */
+static void
+proxy_failed(struct pending *pd, enum first_status st)
+{
+	const char	*name = pd->pd_svc->sv_conf->sc_name;
+	const char	*ip = pd->pd_peer.pe_remote_ip;
+
+	if (st == FIRST_CLOSED && pd->pd_len == 0)
+		log_debug("%s: %s closed before a PROXY header (a health "
+		    "check)", name, ip);
+	else if (first_log_ok())
+		log_warnx("%s: PROXY header from %s: %s, closing", name, ip,
+		    st == FIRST_BAD ? "malformed header" : first_failures[st]);
+	close(pd->pd_fd);
+}
+
 /* The first bytes of a tcpmux connection did not come: answer, log, close. */
 static void
 mux_failed(struct pending *pd, enum first_status st)
@@ -236,19 +269,16 @@ mux_failed(struct pending *pd, enum first_status st)
 	const char	*ip = pd->pd_peer.pe_remote_ip;
 
 	if (pd->pd_kind == FIRST_PROXY) {
-		if (first_log_ok())
-			log_warnx("%s: PROXY header from %s: %s, closing", name,
-			    ip, st == FIRST_BAD ? "malformed header" :
-			    first_failures[st]);
-	} else {
-		if (st != FIRST_CLOSED)
-			tcpmux_answer(pd->pd_fd, '-', st == FIRST_TIMEOUT ?
-			    "Timed out" : st == FIRST_BAD ? "Bad request" :
-			    "Service not available");
-		if (st != FIRST_CLOSED && first_log_ok())
-			log_info("%s: name from %s: %s, closing", name, ip,
-			    first_failures[st]);
+		proxy_failed(pd, st);
+		return;
 	}
+	if (st != FIRST_CLOSED)
+		tcpmux_answer(pd->pd_fd, '-', st == FIRST_TIMEOUT ?
+		    "Timed out" : st == FIRST_BAD ? "Bad request" :
+		    "Service not available");
+	if (st != FIRST_CLOSED && first_log_ok())
+		log_info("%s: name from %s: %s, closing", name, ip,
+		    first_failures[st]);
 	close(pd->pd_fd);
 }
 
@@ -283,6 +313,31 @@ mux_refuse(struct service *sv, int fd, const char *ip, const char *why,
 	close(fd);
 }
 
+/*
+ * The header of a trusted peer is in: its client is the connection's from
+ * now on (LOCAL / UNKNOWN: the proxy's own connection, as it is), and the
+ * proxy is kept in pd_via for the log.  A LOCAL header is logged as such
+ * when the service logs its connections; so is the client of a tcpmux
+ * connection (log_client), whose start line is its target's.
+ */
+static void
+proxy_apply(struct pending *pd, int log_client)
+{
+	const struct svc_conf	*sc = pd->pd_svc->sv_conf;
+	struct peer		*pe = &pd->pd_peer;
+
+	snprintf(pd->pd_via, sizeof(pd->pd_via), "%s", pe->pe_remote_ip);
+	proxy_peer(&pd->pd_proxy, pe);
+	if (!sc->sc_log_connections)
+		return;
+	if (pd->pd_proxy.ph_local)
+		log_info("%s: PROXY LOCAL from %s: the proxy's own connection",
+		    sc->sc_name, pd->pd_via);
+	else if (log_client)
+		log_info("%s: proxied client %s:%u via %s", sc->sc_name,
+		    pe->pe_remote_ip, pe->pe_remote_port, pd->pd_via);
+}
+
 /* The tcpmux service reads a PROXY header first: its client is the one. */
 static int
 mux_proxied(struct pending *pd)
@@ -290,11 +345,8 @@ mux_proxied(struct pending *pd)
 	struct service	*sv = pd->pd_svc;
 	struct peer	*pe = &pd->pd_peer;
 
-	proxy_peer(&pd->pd_proxy, pe);
+	proxy_apply(pd, 1);
 	(void)addr_key(pe->pe_remote_ip, &pd->pd_src);	/* none: not counted */
-	if (sv->sv_conf->sc_log_connections)
-		log_info("%s: proxied client %s:%u", sv->sv_conf->sc_name,
-		    pe->pe_remote_ip, pe->pe_remote_port);
 	if (!policy_acl(sv->sv_conf, pe->pe_remote_ip)) {
 		refuse(sv, pd->pd_fd, pe->pe_remote_ip, "acl");
 		close(pd->pd_fd);
@@ -335,14 +387,14 @@ mux_name(struct pending *pd)
 		close(pd->pd_fd);
 		return;
 	}
-	if ((why = policy_judge(target, ip, from_source(target, ip),
+	if ((why = policy_admit(target, ip, from_source(target, ip),
 	    now)) != NULL || (why = service_busy(target, now, &next)) != NULL) {
 		mux_refuse(target, pd->pd_fd, ip, why, strcmp(why, "acl") == 0 ?
 		    "Access denied" : "Service busy");
 		return;
 	}
 	tcpmux_answer(pd->pd_fd, '+', "Go");
-	start_instance(target, pd->pd_fd, &pd->pd_peer, 1);
+	start_instance(target, pd->pd_fd, &pd->pd_peer, NULL);
 }
 
 /* pending.c's callback for the connections of a tcpmux service. */
@@ -359,29 +411,93 @@ mux_first(struct pending *pd, enum first_status st)
 	return 0;
 }
 
+/* Into pending.c, or closed: a descriptor select cannot watch, say. */
+static int
+wait_first(struct service *sv, int fd, const struct peer *pe,
+    enum first_kind kind, pending_fn done)
+{
+	if (pending_add(sv, fd, pe, kind, done) == 0)
+		return 0;
+	service_pause(sv, errno == EMFILE ? "out of descriptors" :
+	    "out of memory");
+	close(fd);
+	return -1;
+}
+
 /*
  * Accepted by a tcpmux service: it waits for its name (pending.c), unless
- * its client already has as many waiting as one may.  Behind a proxy the
- * client is known once the header is in (mux_proxied).
+ * its client already has as many waiting as one may.  From a trusted proxy
+ * it waits for the header first: the client is known then (mux_proxied).
  */
 static void
-mux_accept(struct service *sv, int fd, const struct peer *pe)
+mux_accept(struct service *sv, int fd, const struct peer *pe, int proxied)
 {
-	if (!sv->sv_conf->sc_proxy && pending_count_source(sv,
-	    pe->pe_remote_ip) >= mux_pending_cap(sv)) {
+	if (!proxied && pending_count_source(sv, pe->pe_remote_ip) >=
+	    mux_pending_cap(sv)) {
 		mux_refuse(sv, fd, pe->pe_remote_ip, "pending",
 		    "Too many connections waiting");
 		return;
 	}
-	if (pending_add(sv, fd, pe, sv->sv_conf->sc_proxy ? FIRST_PROXY :
-	    FIRST_TCPMUX, mux_first) == -1) {
-		/* A descriptor select cannot watch is closed, not forgotten. */
-		service_pause(sv, errno == EMFILE ? "out of descriptors" :
-		    "out of memory");
-		close(fd);
-		return;
+	if (wait_first(sv, fd, pe, proxied ? FIRST_PROXY : FIRST_TCPMUX,
+	    mux_first) == 0)
+		policy_rate_take(sv);
+}
+
+/*
+ * Whether a proxied client admitted may start now: the service not paused
+ * nor over its rate, and an instance slot free.  Those already held go
+ * first (held: this one is among them).
+ */
+static int
+proxy_may_start(struct service *sv, int held)
+{
+	int	 max = sv->sv_conf->sc_instances;
+	int64_t	 now = mono_ms(), next = 0;
+	unsigned waiting = sv->sv_pending - sv->sv_headers;
+
+	if (sv->sv_paused_until > now || !policy_rate_ready(sv, now, &next))
+		return 0;
+	return max <= 0 || sv->sv_running + (held ? 0 : waiting) <
+	    (unsigned)max;
+}
+
+/*
+ * pending.c's callback for a trusted peer of a service other than tcpmux:
+ * the header, then the client judged, then an instance when there is a
+ * slot for it (held until then, returning 1).
+ */
+static int
+proxy_first(struct pending *pd, enum first_status st)
+{
+	struct service	*sv = pd->pd_svc;
+	struct peer	*pe = &pd->pd_peer;
+	const char	*why;
+	char		 via[96];
+	int		 held = pd->pd_kind == FIRST_HELD;
+
+	if (st != FIRST_DONE) {
+		proxy_failed(pd, st);
+		return 0;
 	}
-	policy_rate_take(sv);
+	if (!held) {
+		proxy_apply(pd, 0);
+		if ((why = policy_admit(sv, pe->pe_remote_ip, from_source(sv,
+		    pe->pe_remote_ip), mono_ms())) != NULL) {
+			refuse(sv, pd->pd_fd, pe->pe_remote_ip, why);
+			close(pd->pd_fd);
+			return 0;
+		}
+		/* Counted by per_source as its instance would be. */
+		(void)addr_key(pe->pe_remote_ip, &pd->pd_src);
+	}
+	if (!proxy_may_start(sv, held)) {
+		pd->pd_kind = FIRST_HELD;
+		return 1;
+	}
+	snprintf(via, sizeof(via), "via %s%s", pd->pd_via,
+	    pd->pd_proxy.ph_local ? " (PROXY LOCAL)" : "");
+	start_instance(sv, pd->pd_fd, pe, via);
+	return 0;
 }
 
 /* Serves an accepted connection, which it gives up. */
@@ -391,21 +507,26 @@ serve_connection(struct service *sv, struct listener *ls, int fd)
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct peer		 pe;
 	const char		*why;
+	int			 proxied;
 
 	if (peer_fill(&pe, fd, sc->sc_proto, &ls->ls_bound,
 	    ls->ls_boundlen) == -1) {
 		close(fd);	/* gone before we looked: nothing to serve */
 		return;
 	}
-	if (sc->sc_proto != PROTO_UNIX &&
+	/* Only a trusted proxy's header is read: it is judged once in. */
+	proxied = sc->sc_proxy && policy_proxy_trusted(sc, pe.pe_remote_ip);
+	if (proxied && sc->sc_builtin != BUILTIN_TCPMUX)
+		(void)wait_first(sv, fd, &pe, FIRST_PROXY, proxy_first);
+	else if (!proxied && sc->sc_proto != PROTO_UNIX &&
 	    (why = policy_admit(sv, pe.pe_remote_ip, from_source(sv,
 	    pe.pe_remote_ip), mono_ms())) != NULL) {
 		refuse(sv, fd, pe.pe_remote_ip, why);
 		close(fd);
 	} else if (sc->sc_builtin == BUILTIN_TCPMUX)
-		mux_accept(sv, fd, &pe);
+		mux_accept(sv, fd, &pe, proxied);
 	else
-		start_instance(sv, fd, &pe, 0);
+		start_instance(sv, fd, &pe, NULL);
 }
 
 static int	reserve_fd = -1;	/* spent to shed a client on EMFILE */
@@ -599,6 +720,7 @@ loop_run(void)
 		servtab_retry(now, &next);
 		child_timeouts(now, &next);
 		pending_timeouts(now);
+		pending_held();
 		errlog_spares_expire(now, &next);
 		refused_summaries(now, &next);
 		launch_pending(now, &next);

@@ -12,13 +12,21 @@
  *
  * Each one counts in its service's sv_pending, which bounds them as
  * `instances` bounds instances (loop.c): a silent client costs one entry
- * until its deadline, never an instance.  They are counted per client too
- * (pending_count_source), so that loop.c can keep one client from taking
- * every entry.
+ * until its deadline, never an instance.  Those owing a PROXY header count
+ * in sv_headers instead, which PROXY_WAITING bounds per service: a proxy
+ * legitimately holds many connections, so its own address is no one
+ * client's, and while a header is owed none is known.  The others are
+ * counted per client too (pending_count_source), so that loop.c can keep
+ * one client from taking every entry.
+ *
+ * A connection whose header is in may have to wait for an instance slot
+ * (FIRST_HELD): it is not read meanwhile, and pending_held() asks its
+ * callback again on every turn of the loop.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,14 +43,25 @@ static const struct {
 } kinds[] = {
 	[FIRST_PROXY] = { PROXY_SECONDS, PROXY_HDR_MAX },
 	[FIRST_TCPMUX] = { TCPMUX_SECONDS, TCPMUX_LINE_MAX },
+	[FIRST_HELD] = { 0, 0 },
 };
 
 static void
 pending_start(struct pending *pd, enum first_kind kind)
 {
+	int	 header = kind == FIRST_PROXY;
+
 	pd->pd_kind = kind;
 	pd->pd_len = 0;
-	pd->pd_deadline = mono_ms() + (int64_t)kinds[kind].fk_seconds * 1000;
+	pd->pd_deadline = kind == FIRST_HELD ? INT64_MAX :
+	    mono_ms() + (int64_t)kinds[kind].fk_seconds * 1000;
+	if (header != pd->pd_header) {
+		if (header)
+			pd->pd_svc->sv_headers++;
+		else if (pd->pd_svc->sv_headers > 0)
+			pd->pd_svc->sv_headers--;
+		pd->pd_header = header;
+	}
 }
 
 /*
@@ -73,7 +92,9 @@ pending_add(struct service *sv, int fd, const struct peer *pe,
 	pd->pd_svc = sv;
 	pd->pd_fd = fd;
 	pd->pd_peer = *pe;
-	(void)addr_key(pe->pe_remote_ip, &pd->pd_src);	/* none: not counted */
+	/* Behind a proxy the client is known once the header is in. */
+	if (kind != FIRST_PROXY)
+		(void)addr_key(pe->pe_remote_ip, &pd->pd_src);
 	pd->pd_done = done;
 	pending_start(pd, kind);
 	table[ntable++] = pd;
@@ -96,6 +117,8 @@ pending_finish(size_t i, enum first_status st)
 	}
 	if (pd->pd_svc->sv_pending > 0)
 		pd->pd_svc->sv_pending--;
+	if (pd->pd_header && pd->pd_svc->sv_headers > 0)
+		pd->pd_svc->sv_headers--;
 	table[i] = table[--ntable];
 	free(pd);
 	return 0;
@@ -148,6 +171,8 @@ pending_watch(fd_set *set, int *maxfd, int64_t *next)
 	size_t	 i;
 
 	for (i = 0; i < ntable; i++) {
+		if (table[i]->pd_kind == FIRST_HELD)
+			continue;	/* the program's to read */
 		/* pending_add took only descriptors below FD_SETSIZE. */
 		FD_SET(table[i]->pd_fd, set);
 		if (table[i]->pd_fd > *maxfd)
@@ -166,7 +191,8 @@ pending_read(const fd_set *set)
 	/* A descriptor in the set may have been closed and reused since the
 	 * wait: every read here is non-blocking, so that costs nothing. */
 	while (i < ntable) {
-		if (!FD_ISSET(table[i]->pd_fd, set) ||
+		if (table[i]->pd_kind == FIRST_HELD ||
+		    !FD_ISSET(table[i]->pd_fd, set) ||
 		    (st = first_read(table[i])) == -1 ||
 		    pending_finish(i, (enum first_status)st) == 1)
 			i++;
@@ -182,6 +208,19 @@ pending_timeouts(int64_t now)
 	while (i < ntable) {
 		if (table[i]->pd_deadline > now ||
 		    pending_finish(i, FIRST_TIMEOUT) == 1)
+			i++;
+	}
+}
+
+/* Connections waiting for an instance slot: their callbacks try again. */
+void
+pending_held(void)
+{
+	size_t	 i = 0;
+
+	while (i < ntable) {
+		if (table[i]->pd_kind != FIRST_HELD ||
+		    pending_finish(i, FIRST_DONE) == 1)
 			i++;
 	}
 }
@@ -207,6 +246,10 @@ pending_rebind(struct service *old, struct service *sv)
 		table[i]->pd_svc = sv;
 		old->sv_pending--;
 		sv->sv_pending++;
+		if (table[i]->pd_header) {
+			old->sv_headers--;
+			sv->sv_headers++;
+		}
 		i++;
 	}
 }

@@ -2,7 +2,8 @@
  * policy.c - whether a client may be served now.
  *
  * Pure: the ACL (addresses and CIDR blocks, IPv4 and IPv6, an IPv4 client
- * on a dual-stack socket matched as IPv4), the service's rate bucket, and
+ * on a dual-stack socket matched as IPv4), which peers are trusted to send
+ * a PROXY header (proxy_from), the service's rate bucket, and
  * the per-source table (per_source_rate, and what a UDP builtin may answer
  * one source), with the time passed in.  The one impurity is the table's
  * hash key, drawn from the kernel when the table is made.
@@ -66,6 +67,18 @@ cidr_any(const struct cidr *list, size_t n, const char *addr)
 	return 0;
 }
 
+/*
+ * Whether the peer at addr (its own address, from the socket) is a proxy
+ * trusted to send a PROXY header: one of the service's proxy_from.  Any
+ * other peer is a direct client, whatever its first bytes look like.
+ */
+int
+policy_proxy_trusted(const struct svc_conf *sc, const char *addr)
+{
+	return sc->sc_proxy && cidr_any(sc->sc_proxy_from, sc->sc_nproxy_from,
+	    addr);
+}
+
 /* 1 when the client at addr passes allow/deny. */
 int
 policy_acl(const struct svc_conf *sc, const char *addr)
@@ -78,23 +91,11 @@ policy_acl(const struct svc_conf *sc, const char *addr)
 /*
  * Whether a new client at addr may be served: the reason it is refused
  * (acl, per_source, per_source_rate), or NULL.  from_addr is the number of
- * instances already serving that address.  Behind a PROXY header the
- * address here is the proxy's: the child applies allow/deny to the real
- * client, and per_source and per_source_rate, which only superd could
- * count, are refused with proxy_protocol (config.c).
+ * instances already serving that address.  Behind a trusted proxy addr is
+ * the client's from its PROXY header (loop.c), never the proxy's.
  */
 const char *
 policy_admit(struct service *sv, const char *addr, unsigned from_addr,
-    int64_t now)
-{
-	if (sv->sv_conf->sc_proxy)
-		return NULL;
-	return policy_judge(sv, addr, from_addr, now);
-}
-
-/* policy_admit for a client whose address is known to be its own. */
-const char *
-policy_judge(struct service *sv, const char *addr, unsigned from_addr,
     int64_t now)
 {
 	const struct svc_conf	*sc = sv->sv_conf;

@@ -1,18 +1,16 @@
 /*
- * proxy.c - the PROXY protocol, versions 1 and 2 (HAProxy's), read in the
- * child before exec.
+ * proxy.c - the PROXY protocol, versions 1 and 2 (HAProxy's), pure.
  *
- * proxy_parse() is pure: it judges a prefix of the connection's first
- * bytes.  proxy_read() reads exactly the header, never a byte of what
- * follows, under a deadline, so the program gets the stream unchanged.
+ * proxy_parse() judges a prefix of a connection's first bytes, as
+ * pending.c reads them without blocking: more is needed, a complete
+ * header (its length, so that exactly it is taken), or not a header.
+ * proxy_peer() turns a header into the connection's ends.
  */
 #include <arpa/inet.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "superd.h"
 
@@ -166,57 +164,29 @@ proxy_parse(const uint8_t *buf, size_t len, struct proxy_hdr *ph)
 	return parse_v2(buf, len, ph);
 }
 
+/*
+ * An IPv4-mapped IPv6 address (a dual-stack proxy sends them) as the IPv4
+ * address it is, so that IPv4 rules and the environment see a.b.c.d.
+ */
+static void
+unmapped(const char *ip, char *out, size_t size)
+{
+	struct in6_addr	 a6;
+
+	if (inet_pton(AF_INET6, ip, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6) &&
+	    inet_ntop(AF_INET, &a6.s6_addr[12], out, (socklen_t)size) != NULL)
+		return;
+	snprintf(out, size, "%s", ip);
+}
+
 /* The connection's ends as the header gives them (LOCAL: as they are). */
 void
 proxy_peer(const struct proxy_hdr *ph, struct peer *pe)
 {
 	if (ph->ph_local)
 		return;
-	snprintf(pe->pe_remote_ip, sizeof(pe->pe_remote_ip), "%s",
-	    ph->ph_src_ip);
+	unmapped(ph->ph_src_ip, pe->pe_remote_ip, sizeof(pe->pe_remote_ip));
 	pe->pe_remote_port = ph->ph_src_port;
-	snprintf(pe->pe_local_ip, sizeof(pe->pe_local_ip), "%s", ph->ph_dst_ip);
+	unmapped(ph->ph_dst_ip, pe->pe_local_ip, sizeof(pe->pe_local_ip));
 	pe->pe_local_port = ph->ph_dst_port;
-}
-
-/* How many bytes to read next: exactly up to the header's end, no further. */
-static size_t
-proxy_next(const uint8_t *buf, size_t len)
-{
-	if (len == 0 || buf[0] == 'P')
-		return 1;	/* v1 ends at a newline we cannot see ahead */
-	if (len < V2_FIXED)
-		return V2_FIXED - len;
-	return V2_FIXED + ((size_t)buf[14] << 8 | buf[15]) - len;
-}
-
-/*
- * Reads the header from fd within `seconds`.  Returns 0 with ph filled in,
- * or -1 with a reason for the log.
- */
-int
-proxy_read(int fd, int seconds, struct proxy_hdr *ph, const char **why)
-{
-	static uint8_t	 buf[V2_FIXED + V2_BODY_MAX];
-	int64_t		 deadline = mono_ms() + (int64_t)seconds * 1000;
-	size_t		 len = 0, want;
-	ssize_t		 n, done;
-
-	while ((done = proxy_parse(buf, len, ph)) == 0) {
-		want = proxy_next(buf, len);
-		if (want == 0 || len + want > sizeof(buf))
-			break;
-		n = deadline_read(fd, buf + len, want, deadline);
-		if (n <= 0) {
-			*why = n == 0 ? "connection closed" : errno == ETIMEDOUT ?
-			    "timed out" : strerror(errno);
-			return -1;
-		}
-		len += (size_t)n;
-	}
-	if (done <= 0) {
-		*why = "malformed header";
-		return -1;
-	}
-	return 0;
 }

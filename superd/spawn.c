@@ -71,8 +71,7 @@ log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 
 /*
  * Tells the parent what failed (err is a negative errno, as sys.h gives):
- * through shared memory (clone), the report pipe (fork), or, once
- * detached, the log itself.
+ * through shared memory (clone) or the report pipe (fork).
  */
 static void __attribute__((noreturn))
 child_fail(struct spawn_ctx *cx, enum stage stage, int err)
@@ -84,8 +83,6 @@ child_fail(struct spawn_ctx *cx, enum stage stage, int err)
 		cx->sx_shared->rp_errno = rp.rp_errno;
 	} else if (cx->sx_rep != -1)
 		(void)!write(cx->sx_rep, &rp, sizeof(rp));
-	else
-		log_spawn_failure(cx->sx_sc, rp.rp_stage, rp.rp_errno);
 	sys_exit(rp.rp_errno == ENOENT ? 127 : 126);
 }
 
@@ -163,64 +160,6 @@ child_identity(const struct svc_conf *sc, const struct ident *id)
 }
 
 /*
- * Lets the parent go on before the child reads from the client: the
- * parent's wait on the report pipe must never depend on a client.  From
- * here on the child logs its own failures, through a copy of superd's
- * stderr since fd 2 is about to become the program's.
- */
-static void
-child_detach(struct spawn_ctx *cx)
-{
-	int	 logfd;
-
-	close(cx->sx_rep);
-	cx->sx_rep = -1;
-	if ((logfd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) != -1)
-		log_stderr_fd(logfd);
-}
-
-static void __attribute__((noreturn))
-refuse_in_child(const struct svc_conf *sc, int fd, const char *ip)
-{
-	const char	*msg = sc->sc_refuse_message;
-
-	refused_line(sc->sc_name, ip, "acl");
-	if (msg != NULL && *msg != '\0' &&
-	    write(fd, msg, strlen(msg)) != -1)
-		(void)!write(fd, "\r\n", 2);
-	_exit(1);
-}
-
-/*
- * What a forked child reads itself before exec: the PROXY header, whose
- * client is then the one judged and the one in the environment.
- */
-static void
-child_prelude(struct spawn_ctx *cx)
-{
-	const struct svc_conf	*sc = cx->sx_sc;
-	struct proxy_hdr	 ph;
-	static struct peer	 pe;
-	const char		*why;
-
-	pe = *cx->sx_peer;
-	cx->sx_peer = &pe;
-	if (proxy_read(cx->sx_fd, PROXY_SECONDS, &ph, &why) == -1) {
-		log_warnx("%s: PROXY header from %s: %s, closing",
-		    sc->sc_name, pe.pe_remote_ip, why);
-		_exit(1);
-	}
-	proxy_peer(&ph, &pe);
-	if (sc->sc_log_connections)
-		log_info("%s: proxied pid=%ld client %s:%u", sc->sc_name,
-		    (long)getpid(), pe.pe_remote_ip, pe.pe_remote_port);
-	if (!policy_acl(sc, pe.pe_remote_ip))
-		refuse_in_child(sc, cx->sx_fd, pe.pe_remote_ip);
-	env_free(cx->sx_env);
-	cx->sx_env = sc->sc_builtin == BUILTIN_NONE ? env_build(sc, &pe) : NULL;
-}
-
-/*
  * A child started in superd's descriptor table leaves it before it
  * touches a descriptor, taking only those up to the highest it was given;
  * superd keeps those open until it sees *sx_unshared set (launch.c).
@@ -253,10 +192,6 @@ child_run(struct spawn_ctx *cx)
 	signals_child_reset();
 	if ((rc = sys_setsid()) < 0)
 		child_fail(cx, STAGE_SESSION, rc);
-	if (cx->sx_prelude && cx->sx_shared == NULL) {
-		child_detach(cx);
-		child_prelude(cx);
-	}
 	sc = cx->sx_sc;
 	if ((rc = child_fds(cx)) < 0)
 		child_fail(cx, STAGE_FDS, rc);
@@ -285,13 +220,13 @@ child_run(struct spawn_ctx *cx)
  * How the child starts (launch.c).  A plain program shares superd's
  * memory until its exec, and superd goes on at once; in wait mode too,
  * where superd learns at the reap whether the program ran.  A child that
- * reads from the client first (PROXY) or runs a builtin needs more than
- * system calls: it is forked.
+ * runs a builtin needs more than system calls: it is forked.  No child
+ * reads from the client: superd has read what it had to (pending.c).
  */
 static pid_t
 launch(const struct svc_conf *sc, struct spawn_ctx *cx)
 {
-	if (sc->sc_builtin != BUILTIN_NONE || cx->sx_prelude)
+	if (sc->sc_builtin != BUILTIN_NONE)
 		return launch_fork(cx);
 	return launch_clone(cx);
 }
@@ -322,8 +257,7 @@ null_fd(void)
  * Starts one instance on fd: a connection, from the peer pe, or with pe
  * NULL the listener lent in wait mode.  A connection is superd's no longer:
  * closed here, or kept by launch.c until the child has left superd's
- * descriptor table.  With prelude set the child reads the PROXY header
- * first (child_prelude).  el, empty (ERRLOG_NONE), returns the instance's
+ * descriptor table.  el, empty (ERRLOG_NONE), returns the instance's
  * stderr pipe (errlog.c).
  *
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
@@ -331,8 +265,8 @@ null_fd(void)
  * still short of their programs, launch.c).  A child that fails before
  * its exec has that logged when it is reaped (launch_reaped).
  */
-static pid_t
-spawn_start(struct service *sv, int fd, const struct peer *pe, int prelude,
+pid_t
+spawn_instance(struct service *sv, int fd, const struct peer *pe,
     struct errlog *el)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
@@ -347,7 +281,6 @@ spawn_start(struct service *sv, int fd, const struct peer *pe, int prelude,
 	cx.sx_errfd = -1;
 	cx.sx_rep = -1;
 	cx.sx_peer = pe;
-	cx.sx_prelude = prelude;
 	if (ident_resolve(&sv->sv_ident, sc, mono_ms()) == -1) {
 		log_warn("%s: cannot start %s: user %s", sc->sc_name,
 		    sc->sc_server != NULL ? sc->sc_server : "builtin",
@@ -390,23 +323,4 @@ spawn_start(struct service *sv, int fd, const struct peer *pe, int prelude,
 		return -1;
 	}
 	return pid;
-}
-
-pid_t
-spawn_instance(struct service *sv, int fd, const struct peer *pe,
-    struct errlog *el)
-{
-	return spawn_start(sv, fd, pe, pe != NULL && sv->sv_conf->sc_proxy, el);
-}
-
-/*
- * spawn_instance for a connection whose first bytes superd has read
- * itself (pending.c): the child reads nothing before its exec, whatever
- * the service's `proxy_protocol`.
- */
-pid_t
-spawn_read(struct service *sv, int fd, const struct peer *pe,
-    struct errlog *el)
-{
-	return spawn_start(sv, fd, pe, 0, el);
 }

@@ -38,11 +38,10 @@ struct spawn_ctx {
 	int			 sx_errkept;	/* superd keeps sx_errfd open */
 	int			 sx_nullfd;	/* /dev/null, stderr = null */
 	char			**sx_env;
-	int			 sx_rep;	/* fork: report pipe; -1 detached */
+	int			 sx_rep;	/* fork: report pipe, else -1 */
 	volatile struct report	*sx_shared;	/* report in shared memory */
 	volatile int		*sx_unshared;	/* see child_unshare_fds */
 	const struct peer	*sx_peer;
-	int			 sx_prelude;	/* reads a PROXY header first */
 };
 
 /* spawn.c */

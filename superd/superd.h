@@ -119,6 +119,8 @@ struct svc_conf {
 
 	int		 sc_tcpmux;
 	int		 sc_proxy;
+	struct cidr	*sc_proxy_from;	/* peers trusted to send a header */
+	size_t		 sc_nproxy_from;
 	int		 sc_backlog;
 	int		 sc_keepalive;
 	int		 sc_nodelay;
@@ -282,6 +284,7 @@ struct service {
 	unsigned long		 sv_errdropped;	/* lines over the budget */
 	int64_t			 sv_errnopipe;	/* when "no pipe" was last logged */
 	unsigned		 sv_pending;	/* connections in pending.c */
+	unsigned		 sv_headers;	/*   of them owing a PROXY header */
 	int			 sv_retired;
 };
 
@@ -318,7 +321,6 @@ void		 ident_clear(struct ident *);
 /* log.c */
 void		 log_init(int, int);
 void		 log_facility(int);
-void		 log_stderr_fd(int);
 void		 log_conf_warnings(const struct conf *);
 void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -411,7 +413,7 @@ const struct conf *servtab_conf(void);
 
 /* policy.c: whether a client may be served now, pure */
 const char	*policy_admit(struct service *, const char *, unsigned, int64_t);
-const char	*policy_judge(struct service *, const char *, unsigned, int64_t);
+int		 policy_proxy_trusted(const struct svc_conf *, const char *);
 int		 policy_acl(const struct svc_conf *, const char *);
 int		 cidr_match(const struct cidr *, const char *);
 int		 policy_rate_ready(struct service *, int64_t, int64_t *);
@@ -444,8 +446,6 @@ void		 launch_settle(void);
 
 /* spawn.c */
 pid_t		 spawn_instance(struct service *, int, const struct peer *,
-		    struct errlog *);
-pid_t		 spawn_read(struct service *, int, const struct peer *,
 		    struct errlog *);
 
 /* errlog.c */
@@ -486,9 +486,6 @@ void		 builtin_dgram(struct service *, struct listener *);
 void		 builtin_ports_clear(void);
 void		 builtin_port_add(unsigned);
 
-/* deadline.c */
-ssize_t		 deadline_read(int, void *, size_t, int64_t);
-
 /* tcpmux.c */
 #define TCPMUX_LINE_MAX	128	/* the name line, CR LF included */
 #define TCPMUX_SECONDS	10	/* to send it */
@@ -507,10 +504,10 @@ struct proxy_hdr {
 	unsigned	 ph_dst_port;
 };
 #define PROXY_SECONDS	5	/* to send a PROXY header */
+#define PROXY_WAITING	64	/* headers a service waits for at once */
 #define PROXY_HDR_MAX	(16 + 4096) /* the longest header proxy_parse takes */
 ssize_t		 proxy_parse(const uint8_t *, size_t, struct proxy_hdr *);
 void		 proxy_peer(const struct proxy_hdr *, struct peer *);
-int		 proxy_read(int, int, struct proxy_hdr *, const char **);
 
 /*
  * pending.c: accepted connections whose first bytes superd reads itself,
@@ -518,7 +515,9 @@ int		 proxy_read(int, int, struct proxy_hdr *, const char **);
  */
 enum first_kind {
 	FIRST_PROXY,		/* a PROXY protocol header (proxy.c) */
-	FIRST_TCPMUX		/* a tcpmux name line (tcpmux.c) */
+	FIRST_TCPMUX,		/* a tcpmux name line (tcpmux.c) */
+	FIRST_HELD		/* nothing: read, admitted, waiting for an
+				   instance slot (pending_held) */
 };
 enum first_status {
 	FIRST_DONE,		/* read: pd_proxy or pd_name holds it */
@@ -540,8 +539,10 @@ struct pending {
 	struct peer	 pd_peer;
 	struct srckey	 pd_src;	/* pd_peer's, for per-source counts */
 	enum first_kind	 pd_kind;	/* what it owes now */
+	int		 pd_header;	/* counted in pd_svc's sv_headers */
 	int64_t		 pd_deadline;	/* mono_ms() */
 	struct proxy_hdr pd_proxy;	/* FIRST_PROXY, once done */
+	char		 pd_via[64];	/*   and the proxy that sent it */
 	char		 pd_name[TCPMUX_LINE_MAX]; /* FIRST_TCPMUX, once done */
 	size_t		 pd_len;	/* bytes of pd_buf read */
 	pending_fn	 pd_done;
@@ -552,6 +553,7 @@ int		 pending_add(struct service *, int, const struct peer *,
 void		 pending_watch(fd_set *, int *, int64_t *);
 void		 pending_read(const fd_set *);
 void		 pending_timeouts(int64_t);
+void		 pending_held(void);
 void		 pending_rebind(struct service *, struct service *);
 unsigned	 pending_count_source(const struct service *, const char *);
 

@@ -333,13 +333,39 @@ START_TEST(admit_order_and_reasons)
 	ck_assert_ptr_null(policy_admit(&sv, "127.0.0.1", 0, 2));
 	ck_assert_str_eq(policy_admit(&sv, "127.0.0.1", 0, 3), "per_source_rate");
 	ck_assert_ptr_null(policy_admit(&sv, "127.0.0.2", 0, 3));
-	/* Behind a proxy the child judges the real client. */
+	/* Behind a proxy superd judges the header's client all the same. */
 	sc.sc_proxy = 1;
-	ck_assert_ptr_null(policy_admit(&sv, "192.0.2.1", 9, 4));
-	/* Unless the address is the client's own (a tcpmux target). */
-	ck_assert_str_eq(policy_judge(&sv, "192.0.2.1", 0, 4), "acl");
-	ck_assert_str_eq(policy_judge(&sv, "127.0.0.3", 2, 4), "per_source");
+	ck_assert_str_eq(policy_admit(&sv, "192.0.2.1", 0, 4), "acl");
+	ck_assert_str_eq(policy_admit(&sv, "127.0.0.3", 2, 4), "per_source");
 	policy_source_free(sv.sv_sources);
+}
+END_TEST
+
+/*
+ * Only a peer in proxy_from is believed to send a PROXY header; any other
+ * is a direct client, and without proxy_protocol no peer is a proxy.
+ */
+START_TEST(proxy_trust_is_proxy_from_only)
+{
+	struct svc_conf	 sc;
+	struct cidr	 from[2];
+
+	memset(&sc, 0, sizeof(sc));
+	from[0] = cidr_of(AF_INET, "10.1.0.0", 16);
+	from[1] = cidr_of(AF_INET6, "2001:db8::", 32);
+	sc.sc_proxy_from = from;
+	sc.sc_nproxy_from = 2;
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "10.1.2.3"), 0);
+	sc.sc_proxy = 1;
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "10.1.2.3"), 1);
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "10.1.255.255"), 1);
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "10.2.0.1"), 0);
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "2001:db8:5::1"), 1);
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "2001:db9::1"), 0);
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "fe80::1%eth0"), 0);
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "not an address"), 0);
+	sc.sc_nproxy_from = 0;
+	ck_assert_int_eq(policy_proxy_trusted(&sc, "10.1.2.3"), 0);
 }
 END_TEST
 
@@ -597,6 +623,7 @@ addr_suite(void)
 	tcase_add_test(tc, source_rate_bounded_memory);
 	tcase_add_test(tc, admit_order_and_reasons);
 	tcase_add_test(tc, source_key_v4_mapped_and_prefix);
+	tcase_add_test(tc, proxy_trust_is_proxy_from_only);
 	tcase_add_test(tc, source_key_format);
 	tcase_add_test(tc, looping_rotating_ipv6_client_is_one_source);
 	tcase_add_test(tc, source_rate_ipv6_by_prefix);

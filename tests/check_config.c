@@ -312,6 +312,10 @@ START_TEST(test_good_basic)
 	ck_assert_int_eq(sc->sc_tcpmux, 1);
 	ck_assert_int_eq(sc->sc_proxy, 0);
 	ck_assert_int_eq(svc(cf, "proxied", PROTO_TCP)->sc_proxy, 1);
+	ck_assert_uint_eq(svc(cf, "proxied", PROTO_TCP)->sc_nproxy_from, 2);
+	ck_assert_int_eq(svc(cf, "proxied", PROTO_TCP)->sc_proxy_from[1].ci_family,
+	    AF_INET6);
+	ck_assert_int_eq(svc(cf, "proxied", PROTO_TCP)->sc_per_source, 2);
 	ck_assert_int_eq(sc->sc_keepalive, 1);
 	ck_assert_int_eq(sc->sc_nodelay, 1);
 	ck_assert_int_eq(sc->sc_log_connections, 0);
@@ -1540,12 +1544,14 @@ START_TEST(test_policy_not_applicable)
 		    "be 1 to 128",
 		"data/bad-policy.conf:25: \"per_source_ipv6_prefix\" = 129: "
 		    "must be 1 to 128",
-		"data/bad-policy.conf:30: \"per_source\" does not apply to "
-		    "programs behind proxy_protocol (the client is known only "
-		    "in the child that reads the header)",
-		"data/bad-policy.conf:31: \"per_source_rate\" does not apply "
-		    "to programs behind proxy_protocol (the client is known "
-		    "only in the child that reads the header)",
+		"data/bad-policy.conf:29: \"proxy_protocol\" needs "
+		    "\"proxy_from\", the proxies trusted to send a header",
+		"data/bad-policy.conf:33: \"proxy_protocol\" does not apply "
+		    "to udp services (a datagram carries no header)",
+		"data/bad-policy.conf:35: \"proxy_protocol\" does not apply "
+		    "to wait services (the program takes its clients itself)",
+		"data/bad-policy.conf:37: proxy_from \"proxy\": not an "
+		    "address or address/prefix",
 		NULL };
 
 	expect_errors("data/bad-policy.conf", want);

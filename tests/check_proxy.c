@@ -120,6 +120,37 @@ START_TEST(v2_inet_tlv_local)
 }
 END_TEST
 
+/*
+ * The ends a header gives the connection: an IPv4-mapped address (from a
+ * dual-stack proxy) as IPv4, so that IPv4 rules match it; LOCAL leaves
+ * the socket's own.
+ */
+START_TEST(peer_from_header_unmapped)
+{
+	struct proxy_hdr ph;
+	struct peer	 pe;
+
+	memset(&pe, 0, sizeof(pe));
+	snprintf(pe.pe_remote_ip, sizeof(pe.pe_remote_ip), "127.0.0.2");
+	pe.pe_remote_port = 1234;
+	ck_assert_int_gt(parse("PROXY UNKNOWN\r\n", &ph), 0);
+	proxy_peer(&ph, &pe);
+	ck_assert_str_eq(pe.pe_remote_ip, "127.0.0.2");
+	ck_assert_uint_eq(pe.pe_remote_port, 1234);
+	ck_assert_int_gt(parse("PROXY TCP6 ::ffff:10.9.9.9 ::ffff:192.0.2.1 "
+	    "4000 80\r\n", &ph), 0);
+	proxy_peer(&ph, &pe);
+	ck_assert_str_eq(pe.pe_remote_ip, "10.9.9.9");
+	ck_assert_uint_eq(pe.pe_remote_port, 4000);
+	ck_assert_str_eq(pe.pe_local_ip, "192.0.2.1");
+	ck_assert_uint_eq(pe.pe_local_port, 80);
+	ck_assert_int_gt(parse("PROXY TCP6 2001:db8::ffff:a09:909 ::1 1 2\r\n",
+	    &ph), 0);
+	proxy_peer(&ph, &pe);
+	ck_assert_str_eq(pe.pe_remote_ip, "2001:db8::ffff:a09:909");
+}
+END_TEST
+
 START_TEST(v2_malformed)
 {
 	struct proxy_hdr ph;
@@ -180,6 +211,7 @@ static struct {
 	char			 name[TCPMUX_LINE_MAX];
 	char			 src[64];
 	int			 then_tcpmux;	/* on a PROXY header */
+	int			 then_hold;	/* on a PROXY header */
 } seen;
 
 static int
@@ -197,6 +229,12 @@ record(struct pending *pd, enum first_status st)
 			pd->pd_kind = FIRST_TCPMUX;
 			return 1;
 		}
+	}
+	if (st == FIRST_DONE && (pd->pd_kind == FIRST_PROXY ||
+	    pd->pd_kind == FIRST_HELD) && seen.then_hold) {
+		seen.then_hold--;
+		pd->pd_kind = FIRST_HELD;
+		return 1;
 	}
 	return 0;
 }
@@ -236,13 +274,16 @@ START_TEST(pending_takes_exactly_the_first_bytes)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	ck_assert_int_eq(pending_add(&sv, sp[0], &pe, FIRST_PROXY, record), 0);
 	ck_assert_uint_eq(sv.sv_pending, 1);
-	ck_assert_uint_eq(pending_count_source(&sv, "127.0.0.1"), 1);
+	ck_assert_uint_eq(sv.sv_headers, 1);
+	/* The proxy's address is no client's: it is not counted as one. */
+	ck_assert_uint_eq(pending_count_source(&sv, "127.0.0.1"), 0);
 	/* A header and part of a name in one segment: the header only. */
 	client_says(sp[1], "PROXY TCP4 192.0.2.7 127.0.0.1 1 2\r\nta");
 	turn(sp[0]);
 	ck_assert_int_eq(seen.calls, 1);
 	ck_assert_str_eq(seen.src, "192.0.2.7");
 	ck_assert_uint_eq(sv.sv_pending, 1);
+	ck_assert_uint_eq(sv.sv_headers, 0);
 	turn(sp[0]);		/* "ta": taken, not yet a line */
 	ck_assert_int_eq(seen.calls, 1);
 	turn(sp[0]);		/* nothing more: still waiting */
@@ -256,6 +297,87 @@ START_TEST(pending_takes_exactly_the_first_bytes)
 	/* What follows the name is the program's, untouched. */
 	ck_assert_int_eq(recv(sp[0], rest, sizeof(rest), MSG_DONTWAIT), 5);
 	ck_assert_int_eq(memcmp(rest, "after", 5), 0);
+	close(sp[0]);
+	close(sp[1]);
+}
+END_TEST
+
+/*
+ * A header that comes in pieces, as a slow or congested proxy sends it:
+ * each piece is taken and judged with those before it, nothing past the
+ * header is taken, and one complete while the service has no slot is held
+ * (not read) until its callback lets it go.
+ */
+START_TEST(pending_header_in_pieces_then_held)
+{
+	static const uint8_t v2[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a, 0x21, 0x11, 0x00, 0x0c,
+		192, 0, 2, 9, 127, 0, 0, 1, 0x9c, 0x40, 0x00, 0x50,
+		'h', 'i'
+	};
+	static const char v1[] = "PROXY TCP6 2001:db8::5 ::1 4000 80\r\n";
+	struct svc_conf	 sc;
+	struct service	 sv;
+	struct peer	 pe;
+	size_t		 i;
+	int		 sp[2];
+	char		 rest[8];
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	sv.sv_conf = &sc;
+	memset(&pe, 0, sizeof(pe));
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(pending_add(&sv, sp[0], &pe, FIRST_PROXY, record), 0);
+	/* v1 one byte at a time: asks for more up to its last byte. */
+	for (i = 0; i + 1 < sizeof(v1) - 1; i++) {
+		ck_assert_int_eq(write(sp[1], v1 + i, 1), 1);
+		turn(sp[0]);
+		ck_assert_int_eq(seen.calls, 0);
+	}
+	ck_assert_int_eq(write(sp[1], v1 + i, 1), 1);
+	turn(sp[0]);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_int_eq(seen.st, FIRST_DONE);
+	ck_assert_str_eq(seen.src, "2001:db8::5");
+	ck_assert_uint_eq(sv.sv_pending, 0);
+	close(sp[0]);
+	close(sp[1]);
+
+	/* v2: part of the fixed part, the rest of it, then the body. */
+	memset(&seen, 0, sizeof(seen));
+	seen.then_hold = 2;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(pending_add(&sv, sp[0], &pe, FIRST_PROXY, record), 0);
+	ck_assert_int_eq(write(sp[1], v2, 7), 7);
+	turn(sp[0]);
+	ck_assert_int_eq(write(sp[1], v2 + 7, 9), 9);
+	turn(sp[0]);
+	ck_assert_int_eq(seen.calls, 0);
+	ck_assert_uint_eq(sv.sv_headers, 1);
+	ck_assert_int_eq(write(sp[1], v2 + 16, sizeof(v2) - 16),
+	    (ssize_t)(sizeof(v2) - 16));
+	turn(sp[0]);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_str_eq(seen.src, "192.0.2.9");
+	/* Held: no header owed, still pending, its bytes not read. */
+	ck_assert_uint_eq(sv.sv_headers, 0);
+	ck_assert_uint_eq(sv.sv_pending, 1);
+	turn(sp[0]);
+	ck_assert_int_eq(seen.calls, 1);
+	pending_timeouts(mono_ms() + 3600 * 1000);
+	ck_assert_int_eq(seen.calls, 1);
+	pending_held();		/* still no slot */
+	ck_assert_int_eq(seen.calls, 2);
+	ck_assert_uint_eq(sv.sv_pending, 1);
+	pending_held();		/* a slot: the callback takes it */
+	ck_assert_int_eq(seen.calls, 3);
+	ck_assert_int_eq(seen.kind, FIRST_HELD);
+	ck_assert_uint_eq(sv.sv_pending, 0);
+	ck_assert_int_eq(recv(sp[0], rest, sizeof(rest), MSG_DONTWAIT), 2);
+	ck_assert_int_eq(memcmp(rest, "hi", 2), 0);
 	close(sp[0]);
 	close(sp[1]);
 }
@@ -384,10 +506,12 @@ proxy_suite(void)
 	tcase_add_test(tc, v1_unknown_and_incomplete);
 	tcase_add_test(tc, v1_malformed);
 	tcase_add_test(tc, v2_inet_tlv_local);
+	tcase_add_test(tc, peer_from_header_unmapped);
 	tcase_add_test(tc, v2_malformed);
 	tcase_add_test(tc, tcpmux_lines);
 	tcase_add_test(tc, tcpmux_line_bound);
 	tcase_add_test(tc, pending_takes_exactly_the_first_bytes);
+	tcase_add_test(tc, pending_header_in_pieces_then_held);
 	tcase_add_test(tc, pending_bad_closed_late_and_dropped);
 	tcase_add_test(tc, pending_counts_a_client_by_its_prefix);
 	suite_add_tcase(s, tc);

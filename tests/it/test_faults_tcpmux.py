@@ -270,7 +270,7 @@ def test_tcpmux_reload_with_connections_waiting_for_their_names(t):
 
 def test_tcpmux_behind_a_proxy_header_judges_the_real_client(t):
     sd = t.start([service("mux", builtin="tcpmux", proxy_protocol=True,
-                          log_connections=True),
+                          proxy_from=["127.0.0.1"], log_connections=True),
                   service("where", server="/bin/sh",
                           args=["-c", "echo $TCPREMOTEIP"], tcpmux=True,
                           deny=["10.9.0.0/16"])])
