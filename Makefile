@@ -58,9 +58,9 @@ $(BUILD)/asan/%.o: superd/%.c $(wildcard superd/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) -std=c11 $(WARN) $(ASAN_FLAGS) -c -o $@ $<
 
-# The files of config_load() share a private header.
+# The files of config_load() share private headers.
 $(filter $(BUILD)/obj/config% $(BUILD)/asan/config%,$(LIB_OBJS) $(ASAN_OBJS)): \
-	superd/config_int.h
+	superd/config_int.h superd/config_lcfg.h
 
 $(BUILD)/tests/%.o: tests/%.c superd/superd.h tests/check_superd.h
 	@mkdir -p $(@D)

@@ -31,7 +31,8 @@ FUZZ_CPPFLAGS = $(CPPFLAGS) -Iservices -Ifuzz
 # clang's -Wformat=2 also flags a va_list passed on to vasprintf (gcc's
 # does not); the project's warnings are gcc's, the rest stand.
 FUZZ_WARN  = $(WARN) -Wno-format-nonliteral
-FUZZ_HDRS  = superd/superd.h superd/config_int.h $(SVC_HEADERS) fuzz/fuzz.h fuzz/fuzz_conf.h
+FUZZ_HDRS  = superd/superd.h superd/config_int.h superd/config_lcfg.h \
+	     $(SVC_HEADERS) fuzz/fuzz.h fuzz/fuzz_conf.h
 
 # What the targets exercise, compiled here: never build/obj's objects.
 FUZZ_UNDER = $(LIB_SRCS) services/fingerd_util.c services/greeting_util.c \

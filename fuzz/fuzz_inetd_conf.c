@@ -1,7 +1,7 @@
 /*
  * fuzz_inetd_conf.c - a whole classic inetd.conf, read by config_load()
  * through the inetd_conf setting of a fixed superd.conf: every line goes
- * through inetd_parse_line() (superd/inetd.c) and becomes a service with
+ * through inetd_parse_line() (superd/config_inetd.c) and becomes a service with
  * superd's defaults, checked like any other.
  *
  * Invariants: fuzz_conf.c's, and for the services the lines make: no more

@@ -1,6 +1,6 @@
 /*
- * fuzz_inetd_line.c - inetd_parse_line() (superd/inetd.c), one line of a
- * classic inetd.conf, taken apart in place.
+ * fuzz_inetd_line.c - inetd_parse_line() (superd/config_inetd.c), one
+ * line of a classic inetd.conf, taken apart in place.
  *
  * Invariants: the result is one of the four documented; every string of
  * an entry points into the line and holds no blank, CR or LF; an entry
@@ -63,7 +63,7 @@ parse_one(const uint8_t *data, size_t size, size_t errlen)
 	size_t			 len;
 	int			 r;
 
-	/* A C string, as config.c hands the lines of a file (no NUL in it). */
+	/* A C string, as inetd_load() hands the lines of a file (no NUL). */
 	line = malloc(size + 1);
 	FUZZ_ASSERT(line != NULL);
 	memcpy(line, data, size);
@@ -100,7 +100,7 @@ parse_one(const uint8_t *data, size_t size, size_t errlen)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* As config.c calls it, then with an error buffer of a few bytes. */
+	/* As inetd_load() calls it, then with an err of a few bytes. */
 	parse_one(data, size, 256);
 	parse_one(data, size, 1 + size % 16);
 	return 0;

@@ -1,14 +1,18 @@
 /*
  * config_int.h - what the files of config_load() share, and nothing else.
  *
- * config.c maps libconfig settings onto a struct svc_conf and runs a load;
+ * config.c runs a load: the top level, the superd block, the services
+ * lists; config_inetd.c makes services of inetd.conf lines;
+ * config_keys.c maps each libconfig setting onto a struct svc_conf;
+ * config_read.c parses files with libconfig and types their settings;
  * config_file.c reads files into memory and pre-scans them;
- * config_resolve.c finishes a service against the system (users, groups,
- * ports, addresses, the program); config_inetd.c makes services of
- * inetd.conf lines; config_check.c checks the services against each
- * other.  Private to those files: superd.h is the boundary the rest of
- * superd sees, and this header goes after it.  Only config.c sees
- * libconfig, so nothing here names its types.
+ * config_resolve.c finishes a service against its other settings and
+ * the system (users, groups, ports, addresses, the program);
+ * config_check.c checks the services against each other; config_plumb.c
+ * holds the memory, the problems and the names of a load.  Private to
+ * those files: superd.h is the boundary the rest of superd sees, and this
+ * header goes after it.  Only config.c, config_keys.c and config_read.c
+ * see libconfig (config_lcfg.h), so nothing here names its types.
  */
 #ifndef CONFIG_INT_H
 #define CONFIG_INT_H
@@ -18,6 +22,7 @@
 #include <stdarg.h>
 
 #define CONFIG_KEYS_MAX		48	/* room for the per-service keys */
+#define KEY_NAME		0	/* key_index("name"): never a default */
 
 /* Where a problem is: a file (owned by the loader), its order, a line. */
 struct where {
@@ -27,8 +32,8 @@ struct where {
 };
 
 struct addrinfo;
-struct problem;		/* config.c */
-struct lcfg;		/* config.c: the libconfig side of a load */
+struct problem;		/* config_plumb.c */
+struct lcfg;		/* config_lcfg.h: the libconfig side of a load */
 
 /* One config_load() from start to end. */
 struct loader {
@@ -43,7 +48,7 @@ struct loader {
 	int			 ld_root;
 	int			 ld_inet6;
 	int			 ld_inetd_seq;
-	/* Out of memory: the allocators jump here (config.c), and what
+	/* Out of memory: the allocators jump here (config_plumb.c), and what
 	 * the load holds at that moment is let go. */
 	jmp_buf			 ld_oom;
 	struct svc_conf		*ld_wip;	/* the service being built */
@@ -103,19 +108,10 @@ struct build {
 	struct where	 b_argv0_at;
 };
 
-/* config.c */
-void		 config_oom(void) __attribute__((noreturn));
-void		*xcalloc(size_t, size_t);
-void		*xreallocarray(void *, size_t, size_t);
-char		*xstrdup(const char *);
-char		*xstrndup(const char *, size_t);
-char		*xvasprintf(const char *, va_list);
-char		*xasprintf(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-const char	*intern(struct loader *, const char *);
-void		 problem(struct loader *, const struct where *, const char *,
-		    ...) __attribute__((format(printf, 3, 4)));
-const char	*proto_name(enum proto);
+/* config_inetd.c */
+void		 inetd_load(struct loader *);
+
+/* config_keys.c */
 int		 valid_name(const char *);
 enum builtin	 builtin_named(const char *);
 int		 key_index(const char *);
@@ -124,9 +120,6 @@ void		 build_init(struct build *, struct loader *,
 void		 build_defaults(struct build *, const int *);
 void		 build_clear(struct build *);
 void		 conf_add(struct loader *, struct build *);
-void		 warning(struct loader *, const struct where *, const char *,
-		    ...) __attribute__((format(printf, 3, 4)));
-void		 finish_policy(struct build *);
 
 /* config_file.c */
 char		*dir_of(const char *);
@@ -148,12 +141,26 @@ void		 finish_identity(struct build *);
 void		 finish_addresses(struct build *);
 void		 build_finish(struct build *);
 
-/* config_inetd.c */
-void		 inetd_load(struct loader *);
-void		 warn_add(struct conf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
 /* config_check.c */
 void		 check_services(struct loader *);
+
+/* config_plumb.c */
+void		 oom_loader_set(struct loader *);
+void		*xcalloc(size_t, size_t);
+void		*xreallocarray(void *, size_t, size_t);
+char		*xstrdup(const char *);
+char		*xstrndup(const char *, size_t);
+char		*xvasprintf(const char *, va_list);
+char		*xasprintf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+const char	*intern(struct loader *, const char *);
+const char	*proto_name(enum proto);
+void		 problem(struct loader *, const struct where *, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
+void		 problems_flush(struct loader *, struct conf_errors *);
+void		 warning(struct loader *, const struct where *, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
+void		 warn_add(struct conf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 #endif /* CONFIG_INT_H */

@@ -1,11 +1,14 @@
 /*
- * config_resolve.c - finishing a service: the system's answer to the
- * names its settings give.
+ * config_resolve.c - finishing a service: what needs several of its
+ * settings at once, and the system's answer to the names they give.
  *
- * Users and groups become ids, a port name and the hosts of `address`
- * become bind addresses, the program is looked at on disk and its argv
- * built.  The same for a service of superd.conf and a line of inetd.conf;
- * what is wrong goes to the loader as a problem at its setting's line.
+ * What superd cannot do for the service is caught here (a udp program
+ * that would not wait, a PROXY header or a client address where there is
+ * none).  Users and groups become ids, a port name and the hosts of
+ * `address` become bind addresses, the program is looked at on disk and
+ * its argv built.  The same for a service of superd.conf and a line of
+ * inetd.conf; what is wrong goes to the loader as a problem at its
+ * setting's line.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -385,6 +388,125 @@ finish_port(struct build *b)
 		return;
 	}
 	sc->sc_port = ntohs(se->s_port);
+}
+
+static const char *const policy_key_names[PK_COUNT] = {
+	[PK_ALLOW] = "allow",
+	[PK_DENY] = "deny",
+	[PK_PER_SOURCE] = "per_source",
+	[PK_PER_SOURCE_RATE] = "per_source_rate",
+	[PK_IPV6_PREFIX] = "per_source_ipv6_prefix",
+};
+
+/* Whether the setting asks for anything (an empty list, a 0, do not). */
+static int
+policy_key_used(const struct svc_conf *sc, enum policy_key k)
+{
+	switch (k) {
+	case PK_ALLOW:
+		return sc->sc_nallow > 0;
+	case PK_DENY:
+		return sc->sc_ndeny > 0;
+	case PK_PER_SOURCE:
+		return sc->sc_per_source > 0;
+	case PK_PER_SOURCE_RATE:
+		return sc->sc_per_source_rate > 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Why superd cannot apply setting k to the service, or NULL.  A UDP wait
+ * service counts its looping sources by per_source_ipv6_prefix
+ * (looping.c).
+ */
+static const char *
+policy_key_void(const struct svc_conf *sc, enum policy_key k)
+{
+	if (sc->sc_proto == PROTO_UNIX)
+		return "unix services (a client has no address)";
+	if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE &&
+	    !(k == PK_IPV6_PREFIX && sc->sc_proto == PROTO_UDP))
+		return "wait services (the program takes its clients itself)";
+	if (sc->sc_proto == PROTO_UDP && k == PK_PER_SOURCE)
+		return "udp builtins (a datagram starts no instance)";
+	return NULL;
+}
+
+/*
+ * superd reads a PROXY header only where it accepts the connection itself
+ * (a nowait TCP service), and believes it only from the peers in
+ * proxy_from: without that list any client could claim any address.
+ */
+static void
+finish_proxy(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+	const char	*why = NULL;
+
+	if (!sc->sc_proxy)
+		return;
+	if (sc->sc_proto == PROTO_UDP)
+		why = "udp services (a datagram carries no header)";
+	else if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE)
+		why = "wait services (the program takes its clients itself)";
+	if (why != NULL && b->b_proxy_own)
+		problem(b->b_ld, &b->b_proxy_at, "\"proxy_protocol\" does not "
+		    "apply to %s", why);
+	else if (why != NULL)
+		warning(b->b_ld, &b->b_proxy_at, "\"proxy_protocol\" of the "
+		    "superd block does not apply to service \"%s\": %s; "
+		    "ignored there", sc->sc_name != NULL ? sc->sc_name : "?",
+		    why);
+	else if (sc->sc_nproxy_from == 0 && !b->b_proxy_from_set)
+		problem(b->b_ld, b->b_proxy_own ? &b->b_proxy_at : &b->b_at,
+		    "\"proxy_protocol\" needs \"proxy_from\", the proxies "
+		    "trusted to send a header");
+	if (why != NULL)
+		sc->sc_proxy = 0;
+}
+
+/*
+ * What superd cannot do for this service must not pass as done.  A udp
+ * program is always a wait service: superd cannot hand it one datagram,
+ * and accept() on its socket would only fail, again and again.  Written
+ * in the service, either is an error at the setting's line; from the
+ * superd block (or an inetd.conf line) a warning naming the service, so
+ * that a default stays usable and an inetd.conf line is still served.
+ */
+static void
+finish_policy(struct build *b)
+{
+	struct svc_conf	*sc = b->b_sc;
+	const char	*name = sc->sc_name != NULL ? sc->sc_name : "?";
+	const char	*why;
+	int		 k;
+
+	if (sc->sc_proto == PROTO_UDP && !sc->sc_wait &&
+	    sc->sc_builtin == BUILTIN_NONE && b->b_prog_set) {
+		if (b->b_wait_own)
+			problem(b->b_ld, &b->b_wait_at, "\"wait\" = false: a "
+			    "udp program must be a wait service");
+		else
+			warning(b->b_ld, &b->b_wait_at, "udp service \"%s\" "
+			    "runs a program: nowait is not possible, served as "
+			    "wait", name);
+		sc->sc_wait = 1;
+	}
+	finish_proxy(b);
+	for (k = 0; k < PK_COUNT; k++) {
+		if (b->b_pk_set[k] == 0 || !policy_key_used(sc, k) ||
+		    (why = policy_key_void(sc, k)) == NULL)
+			continue;
+		if (b->b_pk_set[k] == 1)
+			problem(b->b_ld, &b->b_pk_at[k], "\"%s\" does not "
+			    "apply to %s", policy_key_names[k], why);
+		else if (k != PK_IPV6_PREFIX)
+			warning(b->b_ld, &b->b_pk_at[k], "\"%s\" of the superd "
+			    "block does not apply to service \"%s\": %s; "
+			    "ignored there", policy_key_names[k], name, why);
+	}
 }
 
 /*

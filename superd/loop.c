@@ -625,8 +625,8 @@ listener_ready(struct service *sv, struct listener *ls)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 
-	/* A udp program is always lent the socket (config.c sees to its
-	 * wait): accept() there would fail at once, again and again. */
+	/* A udp program is always lent the socket (config_resolve.c sees to
+	 * its wait): accept() there would fail at once, again and again. */
 	if (sc->sc_proto == PROTO_UDP && sc->sc_builtin != BUILTIN_NONE)
 		builtin_dgram(sv, ls);
 	else if ((sc->sc_wait || sc->sc_proto == PROTO_UDP) &&

@@ -152,11 +152,13 @@ struct conf	*config_load(const char *, struct conf_errors *);
 void		 config_free(struct conf *);
 size_t		 config_enabled(const struct conf *);
 void		 config_errors_clear(struct conf_errors *);
-int		 config_parse_cidr(const char *, struct cidr *);
-int		 config_parse_size(const char *, rlim_t *);
 void		 svc_conf_free(struct svc_conf *);
 
-/* inetd.c: one line of a classic inetd.conf, taken apart in place */
+/* config_plumb.c */
+int		 config_parse_cidr(const char *, struct cidr *);
+int		 config_parse_size(const char *, rlim_t *);
+
+/* config_inetd.c: a line of a classic inetd.conf, taken apart in place */
 struct inetd_ent {
 	char		*ie_addr;	/* "addr:" prefix, or NULL */
 	char		*ie_name;	/* service name (port from it) */

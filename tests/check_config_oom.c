@@ -8,7 +8,7 @@
  * in turn, and every load must then return NULL with an "out of memory"
  * problem (or another error made of its failure), never exit or crash.
  *
- * A load abandoned that way may lose a few temporaries (config.c says
+ * A load abandoned that way may lose a few temporaries (config_plumb.c says
  * which); memcheck (`make check-valgrind`) would count them, so the sweep
  * does not run under it.  `make check-unit` runs it.
  */
