@@ -20,7 +20,6 @@
  * config_keys.c and config_read.c.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 
 #include <dirent.h>
 #include <errno.h>
