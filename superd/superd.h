@@ -359,7 +359,6 @@ int		 signals_init(void);
 int		 signals_fd(void);
 void		 signals_read(void);
 int		 signals_take(int);
-void		 signals_child_reset(void);
 #define SIG_RELOAD	0
 #define SIG_STOP	1
 #define SIG_DUMP	2
