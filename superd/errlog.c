@@ -102,7 +102,7 @@ errlog_open(struct errlog *el, struct service *sv)
 	if (spare_take(el, sv))
 		return el->el_wfd;
 	/* Both ends non-blocking in one call; the child makes its end
-	 * blocking again (spawn.c), so superd pays one system call less. */
+	 * blocking again (exec.c), so superd pays one system call less. */
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
 		goto fail;
 	if (!fd_has_headroom(p[0] > p[1] ? p[0] : p[1])) {

@@ -5,9 +5,9 @@
  * A plain program starts with clone(CLONE_VM): the child runs in superd's
  * memory on a stack of its own, and superd goes on at once, without
  * copying page tables (fork) or sleeping until the exec (vfork).  The
- * child makes only system calls (sys.h) and reads only its slot: a copy
- * of the spawn context and of the identity, and the environment, which
- * the slot owns.  The kernel clears the slot's busy word when the child
+ * child (exec.c) makes only system calls (sys.h) and reads only its slot:
+ * a copy of the spawn context and of the identity, and the environment,
+ * which the slot owns.  The kernel clears the slot's busy word when the child
  * execs or exits (CLONE_CHILD_CLEARTID), and only then is the slot
  * reused.  A failure before exec waits in the slot until superd reaps the
  * child, and is logged then; in wait mode the reap is also where superd
@@ -20,12 +20,11 @@
  * the connection it was given open (launch_pending), and the write end of
  * its stderr pipe where superd does not keep that anyway (errlog.c).
  *
- * Builtins and children that read the client first (a PROXY header) are
- * forked, and so is every program where clone(CLONE_VM) is refused (a
- * seccomp filter), not used (sys.h), or SUPERD_SPAWN_VFORK is set in
- * superd's environment (valgrind, which exits on such a clone).  A forked
- * child reports over a close-on-exec pipe, which superd reads without
- * waiting: it holds a slot too, without a stack.
+ * Builtins are forked, and so is every program where clone(CLONE_VM) is
+ * refused (a seccomp filter), not used (sys.h), or SUPERD_SPAWN_VFORK is
+ * set in superd's environment (valgrind, which exits on such a clone).  A
+ * forked child reports over a close-on-exec pipe, which superd reads
+ * without waiting: it holds a slot too, without a stack.
  *
  * Once the child has switched to the service's user, that user can stop
  * it before its exec; superd never waits for such a child beyond a short
@@ -70,7 +69,7 @@
  */
 #define SLOTS_MAX	64
 #define SLOTS_SERVICE	16
-#define SLOT_STACK	(64 * 1024)	/* deep enough for child_run */
+#define SLOT_STACK	(64 * 1024)	/* deep enough for exec_run */
 #define SLOT_WAIT_MS	10	/* the longest a start waits for a slot */
 
 /*
@@ -145,6 +144,22 @@ slot_stack(struct slot *sl)
 	}
 	sl->sl_stack = base + page + SLOT_STACK;
 	return 0;
+}
+
+static const char *const stage_names[] = {
+	"setsid", "descriptors", "setrlimit", "setpriority", "unknown user",
+	"cannot switch identity", "chdir", "environment", "execve"
+};
+
+static void
+log_spawn_failure(const struct svc_conf *sc, int stage, int err)
+{
+	const char	*what = stage >= 0 && stage <= STAGE_EXEC ?
+			    stage_names[stage] : "?";
+
+	log_warnx("%s: cannot start %s: %s: %s", sc->sc_name,
+	    sc->sc_server != NULL ? sc->sc_server : "builtin", what,
+	    strerror(err));
 }
 
 /* Reads what a forked child reported, if it has: EOF once it exec'd. */
@@ -376,7 +391,7 @@ slot_child(void *arg)
 {
 	struct slot	*sl = arg;
 
-	child_run(&sl->sl_cx);
+	exec_run(&sl->sl_cx);
 }
 
 /* Whether programs start with fork rather than clone (see the top). */
@@ -469,7 +484,7 @@ launch_fork(struct spawn_ctx *cx)
 	cx->sx_rep = rep[1];
 	if ((pid = fork()) == 0) {
 		close(rep[0]);
-		child_run(cx);
+		exec_run(cx);
 	}
 	saved = errno;
 	close(rep[1]);

@@ -372,16 +372,18 @@ mux_proxied(struct pending *pd)
 static void
 mux_name(struct pending *pd)
 {
-	struct service	*target;
+	struct service	*target, **svs;
 	const char	*ip = pd->pd_peer.pe_remote_ip, *why;
 	int64_t		 now = mono_ms(), next = 0;
+	size_t		 n;
 
+	svs = servtab_services(&n);
 	if (strcasecmp(pd->pd_name, "help") == 0) {
-		tcpmux_help(pd->pd_fd, ip);
+		tcpmux_help(svs, n, pd->pd_fd, ip);
 		close(pd->pd_fd);
 		return;
 	}
-	if ((target = tcpmux_find(pd->pd_name)) == NULL) {
+	if ((target = tcpmux_find(svs, n, pd->pd_name)) == NULL) {
 		refuse(pd->pd_svc, -1, ip, "unknown name");
 		tcpmux_answer(pd->pd_fd, '-', "Service not available");
 		close(pd->pd_fd);

@@ -127,15 +127,3 @@ signals_take(int which)
 	pending[which] = 0;
 	return 1;
 }
-
-/*
- * In a new child: SIGPIPE back to default (every other disposition is
- * default since signals_init), then an empty mask.  Only sys.h calls: a
- * child sharing superd's memory runs this.
- */
-void
-signals_child_reset(void)
-{
-	sys_signal_default(SIGPIPE);
-	sys_unblock_all();
-}

@@ -1,6 +1,7 @@
 /*
- * spawn_int.h - shared by spawn.c (what a child does before exec) and
- * launch.c (how it is started), and by nothing else.
+ * spawn_int.h - shared by the three files of a start, and by nothing
+ * else: spawn.c (what superd prepares), launch.c (how the child starts)
+ * and exec.c (what the child does up to its exec).
  */
 #ifndef SUPERD_SPAWN_INT_H
 #define SUPERD_SPAWN_INT_H
@@ -40,16 +41,15 @@ struct spawn_ctx {
 	char			**sx_env;
 	int			 sx_rep;	/* fork: report pipe, else -1 */
 	volatile struct report	*sx_shared;	/* report in shared memory */
-	volatile int		*sx_unshared;	/* see child_unshare_fds */
+	volatile int		*sx_unshared;	/* see exec_unshare_fds */
 	const struct peer	*sx_peer;
 };
-
-/* spawn.c */
-void __attribute__((noreturn)) child_run(struct spawn_ctx *);
-void		 log_spawn_failure(const struct svc_conf *, int, int);
 
 /* launch.c */
 pid_t		 launch_clone(struct spawn_ctx *);
 pid_t		 launch_fork(struct spawn_ctx *);
+
+/* exec.c */
+void __attribute__((noreturn)) exec_run(struct spawn_ctx *);
 
 #endif /* SUPERD_SPAWN_INT_H */

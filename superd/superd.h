@@ -361,7 +361,6 @@ int		 signals_init(void);
 int		 signals_fd(void);
 void		 signals_read(void);
 int		 signals_take(int);
-void		 signals_child_reset(void);
 #define SIG_RELOAD	0
 #define SIG_STOP	1
 #define SIG_DUMP	2
@@ -492,8 +491,8 @@ void		 builtin_port_add(unsigned);
 #define TCPMUX_LINE_MAX	128	/* the name line, CR LF included */
 #define TCPMUX_SECONDS	10	/* to send it */
 ssize_t		 tcpmux_parse(const char *, size_t, char *, size_t);
-struct service	*tcpmux_find(const char *);
-void		 tcpmux_help(int, const char *);
+struct service	*tcpmux_find(struct service **, size_t, const char *);
+void		 tcpmux_help(struct service **, size_t, int, const char *);
 void		 tcpmux_answer(int, char, const char *);
 
 

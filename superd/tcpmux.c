@@ -5,8 +5,10 @@
  * the target's own policy (loop.c).  Here: the parser of the line, the
  * lookup of a name among the services that set `tcpmux = true`, the
  * answer to `help`, which lists only the names the asking client may use,
- * and the one-line answers.  Every answer is written without waiting: a
- * client that does not read loses what does not fit.
+ * and the one-line answers.  The services to look among are handed in by
+ * the loop, which owns the connection: this file never reads the service
+ * table itself.  Every answer is written without waiting: a client that
+ * does not read loses what does not fit.
  */
 #include <sys/socket.h>
 
@@ -85,16 +87,14 @@ tcpmux_answer(int fd, char sign, const char *text)
 	(void)send_now(fd, line, (size_t)len);
 }
 
-/* `help`: the names the client at addr may use, one a line. */
+/* `help`: the names among svs the client at addr may use, one a line. */
 void
-tcpmux_help(int fd, const char *addr)
+tcpmux_help(struct service **svs, size_t n, int fd, const char *addr)
 {
-	struct service		**svs;
 	const struct svc_conf	 *sc;
-	size_t			  n, i, len = 0;
+	size_t			  i, len = 0;
 	char			  buf[4096];
 
-	svs = servtab_services(&n);
 	for (i = 0; i < n; i++) {
 		sc = svs[i]->sv_conf;
 		if (!tcpmux_reachable(sc) || !policy_acl(sc, addr))
@@ -112,14 +112,12 @@ tcpmux_help(int fd, const char *addr)
 		(void)send_now(fd, buf, len);
 }
 
-/* The service a name reaches through tcpmux, or NULL. */
+/* The service among svs that a name reaches through tcpmux, or NULL. */
 struct service *
-tcpmux_find(const char *name)
+tcpmux_find(struct service **svs, size_t n, const char *name)
 {
-	struct service	**svs;
-	size_t		  n, i;
+	size_t	 i;
 
-	svs = servtab_services(&n);
 	for (i = 0; i < n; i++)
 		if (tcpmux_reachable(svs[i]->sv_conf) &&
 		    strcasecmp(svs[i]->sv_conf->sc_name, name) == 0)

@@ -27,7 +27,7 @@ PROMPT_S = 1.5              # an answer while a child is held: well < GRACE_S
 def stopper(t, pid, room):
     """strace attached to superd and following its children: SIGSTOP for
     each as its chdir to room returns, after its switch to the service's
-    user and before its exec (superd/spawn.c)."""
+    user and before its exec (superd/exec.c)."""
     return faultkit.Strace(t, pid, "chdir", "signal=SIGSTOP",
                            ["-f", "-P", room])
 
