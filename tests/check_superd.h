@@ -14,7 +14,12 @@ Suite	*config_suite(void);
 Suite	*config_oom_suite(void);
 Suite	*env_suite(void);
 Suite	*fds_suite(void);
+Suite	*log_suite(void);
+Suite	*looping_suite(void);
+Suite	*pending_suite(void);
+Suite	*policy_suite(void);
 Suite	*proxy_suite(void);
 Suite	*servtab_suite(void);
+Suite	*tcpmux_suite(void);
 
 #endif
