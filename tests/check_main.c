@@ -15,7 +15,10 @@ main(void)
 	srunner_add_suite(sr, config_oom_suite());
 	srunner_add_suite(sr, acceptq_suite());
 	srunner_add_suite(sr, addr_suite());
+	srunner_add_suite(sr, builtin_suite());
+	srunner_add_suite(sr, child_suite());
 	srunner_add_suite(sr, env_suite());
+	srunner_add_suite(sr, errlog_suite());
 	srunner_add_suite(sr, fds_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, looping_suite());

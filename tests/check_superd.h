@@ -10,9 +10,12 @@
 
 Suite	*acceptq_suite(void);
 Suite	*addr_suite(void);
+Suite	*builtin_suite(void);
+Suite	*child_suite(void);
 Suite	*config_suite(void);
 Suite	*config_oom_suite(void);
 Suite	*env_suite(void);
+Suite	*errlog_suite(void);
 Suite	*fds_suite(void);
 Suite	*log_suite(void);
 Suite	*looping_suite(void);
@@ -21,5 +24,11 @@ Suite	*policy_suite(void);
 Suite	*proxy_suite(void);
 Suite	*servtab_suite(void);
 Suite	*tcpmux_suite(void);
+
+/* check_capture.c: superd's log lines, caught while a test runs. */
+void		 capture_start(void);
+const char	*capture_text(void);
+int		 capture_count(const char *);
+void		 capture_stop(void);
 
 #endif
