@@ -1,7 +1,9 @@
 /*
  * check_superd.h - the unit-test suites, one per module, assembled by
- * check_main.c into one Check runner.  Tests run from the tests/
- * directory, so fixtures are named "data/...".
+ * check_main.c into one Check runner, and the log capture some of them
+ * share (check_capture.c).  Tests run from the tests/ directory, so
+ * fixtures are named "data/...".  tests/README.md maps each module to its
+ * suite.
  */
 #ifndef CHECK_SUPERD_H
 #define CHECK_SUPERD_H
