@@ -128,10 +128,12 @@ START_TEST(budget_of_lines_a_second)
 	ck_assert_int_eq(errlog_ready(&sv, now + 999, &next), 0);
 	ck_assert_int_eq(next, now + 1000);
 	ck_assert_int_eq(capture_count("not logged"), 0);
-	/* Nothing more is read while the budget is spent. */
+	/* Nothing more is read while the budget is spent (unless this
+	 * machine stalled for the rest of the second). */
 	says(&el, "later\n", 6);
 	(void)errlog_read(&el, &sv, 0);
-	ck_assert_int_eq(capture_count("later"), 0);
+	if (mono_ms() < now + 1000)
+		ck_assert_int_eq(capture_count("later"), 0);
 	ck_assert_int_eq(errlog_ready(&sv, now + 1000, &next), 1);
 	ck_assert_int_eq(capture_count(
 	    "superd: svc: stderr: 50 lines not logged (over 100 a second)\n"),
