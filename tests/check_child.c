@@ -201,7 +201,7 @@ START_TEST(rebind_and_forget_listener)
 	child_rebind(&sv, &next);
 	ck_assert_uint_eq(child_count_source(&sv, "192.0.2.9"), 0);
 	ck_assert_uint_eq(child_count_source(&next, "192.0.2.9"), 1);
-	/* The running count moved with the service it belongs to. */
+	/* servtab.c moves the running count over, as a reload does. */
 	next.sv_running = sv.sv_running;
 	sv.sv_running = 0;
 	child_forget_listener(&ls);
