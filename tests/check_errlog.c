@@ -172,9 +172,10 @@ START_TEST(reap_reads_to_the_end)
 END_TEST
 
 /*
- * An emptied pipe is kept for the service's next instance, the most
- * recent first, never given to another service; unused for a second it
- * is closed, and what a helper left behind wrote into it is logged then.
+ * An emptied pipe is kept for the service's next instance and never
+ * given to another service; one not emptied is closed; a spare unused
+ * for a second is closed, and what a helper left behind wrote into it is
+ * logged then.
  */
 START_TEST(spares_reused_by_their_service_then_expire)
 {
