@@ -33,8 +33,8 @@ ASAN_OBJS = $(LIB_SRCS:superd/%.c=$(BUILD)/asan/%.o)
 SYSLIBC_OBJS = $(patsubst superd/%.c,$(BUILD)/syslibc/%.o,$(wildcard superd/*.c))
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
-# check_services.c is the shipped services' own runner (services/services.mk).
-TEST_SRCS = $(filter-out tests/check_services.c,$(wildcard tests/check_*.c))
+# check_shipped.c is the shipped services' own runner (services/services.mk).
+TEST_SRCS = $(filter-out tests/check_shipped.c,$(wildcard tests/check_*.c))
 TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 
 SERVICES =
@@ -97,8 +97,8 @@ run: deps
 	superd/superd -d -f $(BUILD)/dev/superd.conf -p '' -P $(BUILD)/dev/superd.ports
 
 check: deps
-	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_services
-	$(MAKE) check-unit check-services check-man check-fuzz-replay check-it check-asan \
+	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_shipped
+	$(MAKE) check-unit check-shipped check-man check-fuzz-replay check-it check-asan \
 		check-valgrind check-sys-libc
 	$(MAKE) deb
 

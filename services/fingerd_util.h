@@ -2,7 +2,7 @@
  * fingerd_util.h - the parts of fingerd(8) that make no decision about
  * the outside world: reading and parsing the RFC 1288 query, making text
  * safe for the client's terminal, and the full name from a GECOS field.
- * Kept apart from fingerd.c so tests/check_services.c can test them.
+ * Kept apart from fingerd.c so tests/check_shipped.c can test them.
  */
 #ifndef FINGERD_UTIL_H
 #define FINGERD_UTIL_H

@@ -1,7 +1,7 @@
 /*
  * greeting_util.h - the parts of greeting(8) that make no decision about
  * the outside world: the name reader and the state file's number.  Kept
- * apart from greeting.c so tests/check_services.c can test them.
+ * apart from greeting.c so tests/check_shipped.c can test them.
  */
 #ifndef GREETING_UTIL_H
 #define GREETING_UTIL_H

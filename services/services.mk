@@ -2,7 +2,8 @@
 # by the top-level Makefile.
 #
 #   make services        build services/greeting and services/fingerd
-#   make check-services  build and run the services' Check runner
+#   make check-shipped   build and run the shipped services' Check runner
+#                        (tests/check_shipped.c)
 
 SERVICES += services/greeting services/fingerd
 
@@ -12,16 +13,16 @@ GREETING_OBJS = $(SVC_BUILD)/greeting.o $(SVC_BUILD)/greeting_util.o \
 		$(SVC_BUILD)/svcio.o
 FINGERD_OBJS  = $(SVC_BUILD)/fingerd.o $(SVC_BUILD)/fingerd_util.o \
 		$(SVC_BUILD)/svcio.o
-SVC_TEST_OBJS = $(SVC_BUILD)/check_services.o $(SVC_BUILD)/greeting_util.o \
+SVC_TEST_OBJS = $(SVC_BUILD)/check_shipped.o $(SVC_BUILD)/greeting_util.o \
 		$(SVC_BUILD)/fingerd_util.o $(SVC_BUILD)/svcio.o
 
-.PHONY: check-services
+.PHONY: check-shipped
 
 $(SVC_BUILD)/%.o: services/%.c $(SVC_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(SVC_BUILD)/check_services.o: tests/check_services.c $(SVC_HEADERS)
+$(SVC_BUILD)/check_shipped.o: tests/check_shipped.c $(SVC_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iservices $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -31,8 +32,8 @@ services/greeting: $(GREETING_OBJS)
 services/fingerd: $(FINGERD_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/check_services: $(SVC_TEST_OBJS)
+$(BUILD)/check_shipped: $(SVC_TEST_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-check-services: $(BUILD)/check_services
-	$(BUILD)/check_services
+check-shipped: $(BUILD)/check_shipped
+	$(BUILD)/check_shipped

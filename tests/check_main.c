@@ -15,10 +15,18 @@ main(void)
 	srunner_add_suite(sr, config_oom_suite());
 	srunner_add_suite(sr, acceptq_suite());
 	srunner_add_suite(sr, addr_suite());
+	srunner_add_suite(sr, builtin_suite());
+	srunner_add_suite(sr, child_suite());
 	srunner_add_suite(sr, env_suite());
+	srunner_add_suite(sr, errlog_suite());
 	srunner_add_suite(sr, fds_suite());
+	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, looping_suite());
+	srunner_add_suite(sr, pending_suite());
+	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, proxy_suite());
 	srunner_add_suite(sr, servtab_suite());
+	srunner_add_suite(sr, tcpmux_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,5 +1,5 @@
 /*
- * check_services.c - the Check runner for the shipped services' pure
+ * check_shipped.c - the Check runner for the shipped services' pure
  * parts: greeting's name reader and visitor number (greeting_util.c), and
  * fingerd's query parser, neutraliser and full name (fingerd_util.c).  A
  * runner of its own, apart from the daemon's, since the services link
