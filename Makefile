@@ -100,7 +100,7 @@ check: deps
 	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_shipped
 	$(MAKE) check-unit check-shipped check-man check-fuzz-replay check-it check-asan \
 		check-valgrind check-sys-libc
-	$(MAKE) deb
+	$(MAKE) check-systemd
 
 check-unit: $(BUILD)/check_superd
 	cd tests && ../$(BUILD)/check_superd

@@ -2,6 +2,8 @@
 #
 #   make deb    build the unsigned binary package in build/deb/ and run
 #               lintian on it
+#   make check-systemd
+#               install that package under a real systemd and test its unit
 #
 # The package is built from a copy of the tree in build/deb/superd-VERSION/
 # with packaging/debian/ as its debian/, so that neither the work tree nor
@@ -12,7 +14,7 @@ DEB_VERSION := $(shell sed -n 's/^\#define[[:space:]]*SUPERD_VERSION[[:space:]]*
 DEB_OUT	 = $(BUILD)/deb
 DEB_TREE = $(DEB_OUT)/superd-$(DEB_VERSION)
 
-.PHONY: deb
+.PHONY: deb check-systemd
 deb:
 	@./packaging/install-deps deb
 	@v=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version); \
@@ -38,3 +40,9 @@ deb:
 	lintian --fail-on error,warning --display-info --info \
 		$(DEB_OUT)/superd_$(DEB_VERSION)_$$(dpkg --print-architecture).changes
 	@ls -l $(DEB_OUT)/*.deb
+
+# The package installed and driven under a real systemd, booted as PID 1 of
+# private namespaces over an overlay of / (tests/systemd/machine.py); a
+# host that cannot boot one skips the tests, saying why.
+check-systemd: deb
+	tests/systemd/run $(DEB_OUT)/superd_$(DEB_VERSION)_$$(dpkg --print-architecture).deb

@@ -293,7 +293,14 @@ listener_open(struct listener *ls)
 	char			 where[160];
 	int			 fd;
 
-	fd = sc->sc_proto == PROTO_UNIX ? open_unix(ls) : open_inet(ls);
+	if ((fd = handover_take(ls)) != -1) {
+		ls->ls_inherited = 1;
+		ls->ls_dev = 0;		/* a handed-over node is not superd's */
+		ls->ls_ino = 0;
+	} else {
+		ls->ls_inherited = 0;
+		fd = sc->sc_proto == PROTO_UNIX ? open_unix(ls) : open_inet(ls);
+	}
 	if (fd != -1)
 		fd = fd_place_high(fd);	/* children's descriptors stay low */
 	if (fd != -1 && !fd_has_headroom(fd)) {
@@ -324,7 +331,9 @@ listener_open(struct listener *ls)
 	    &ls->ls_boundlen) == -1)
 		ls->ls_boundlen = 0;
 	listener_where(ls, where, sizeof(where));
-	log_info("%s: listening on %s", sc->sc_name, where);
+	log_info("%s: listening on %s%s", sc->sc_name, where,
+	    ls->ls_inherited ? " (handed over)" : "");
+	handover_store(ls);
 	return 0;
 }
 
@@ -342,7 +351,7 @@ listener_update(struct listener *ls)
 
 	if (sc->sc_proto != PROTO_UDP && listen(ls->ls_fd, sc->sc_backlog) == -1)
 		log_warn("%s: listen", sc->sc_name);
-	if (sc->sc_proto != PROTO_UNIX)
+	if (sc->sc_proto != PROTO_UNIX || ls->ls_inherited)
 		return;
 	if ((nfd = unix_node_ours(ls, &st)) == -1) {
 		log_warnx("%s: %s is no longer the socket superd bound; its "
@@ -363,11 +372,31 @@ listener_close(struct listener *ls)
 
 	if (ls->ls_fd == -1)
 		return;
+	handover_unstore(ls);
 	fd_unplace(ls->ls_fd);
 	close(ls->ls_fd);
 	ls->ls_fd = -1;
-	if (sc->sc_proto == PROTO_UNIX)
+	if (sc->sc_proto == PROTO_UNIX && !ls->ls_inherited)
 		unix_unlink(ls);
+}
+
+/*
+ * Closes the listener as superd stops.  When systemd keeps it in its
+ * store (handover.c), the socket lives on for the next superd, and so
+ * does its UNIX node.
+ */
+void
+listener_stop(struct listener *ls)
+{
+	if (!handover_storing()) {
+		listener_close(ls);
+		return;
+	}
+	if (ls->ls_fd == -1)
+		return;
+	fd_unplace(ls->ls_fd);
+	close(ls->ls_fd);
+	ls->ls_fd = -1;
 }
 
 /*

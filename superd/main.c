@@ -382,6 +382,7 @@ main(int argc, char **argv)
 	stdio_guard();
 	if (op.op_test)
 		return test_config(op.op_config);
+	handover_init();	/* before any descriptor of superd's own */
 	if ((conf = load_or_report(op.op_config)) == NULL)
 		return EXIT_CONFIG;
 	notify_init();
@@ -409,6 +410,7 @@ main(int argc, char **argv)
 		log_warn("cannot start services");
 		goto fail;
 	}
+	handover_close_rest();
 	notify("READY=1\nSTATUS=running");
 	loop_run();
 	notify("STOPPING=1");

@@ -2,13 +2,15 @@
  * notify.c - systemd's readiness protocol, written by hand.
  *
  * One datagram per state change to $NOTIFY_SOCKET (a path, or an abstract
- * name when it starts with '@').  The variable is taken out of superd's
+ * name when it starts with '@'), with a descriptor attached for the file
+ * descriptor store (handover.c).  The variable is taken out of superd's
  * environment at start so nothing started later can see it.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,11 +40,21 @@ notify_init(void)
 	unsetenv("NOTIFY_SOCKET");
 }
 
-/* Sends one state string, e.g. "READY=1"; silently nothing without systemd. */
+/*
+ * Sends one state string, e.g. "READY=1", with descriptor passfd attached
+ * unless it is -1 (FDSTORE=1); silently nothing without systemd.
+ */
 void
-notify(const char *state)
+notify_fd(const char *state, int passfd)
 {
-	int	 fd;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}		 ctl;
+	struct iovec	 iov = { (void *)(uintptr_t)state, strlen(state) };
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	int		 fd;
 
 	if (notify_len == 0)
 		return;
@@ -51,8 +63,28 @@ notify(const char *state)
 		log_warn("notify: socket");
 		return;
 	}
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *)&notify_addr, notify_len) == -1)
-		log_warn("notify: %s", state);
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = &notify_addr;
+	msg.msg_namelen = notify_len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (passfd != -1) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &passfd, sizeof(int));
+	}
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) == -1)
+		log_warn("notify: %.*s", (int)strcspn(state, "\n"), state);
 	close(fd);
+}
+
+void
+notify(const char *state)
+{
+	notify_fd(state, -1);
 }

@@ -554,7 +554,10 @@ servtab_dump(void)
 		    retired[i]->sv_conf->sc_name, retired[i]->sv_running);
 }
 
-/* Stop: every listener closes; instances keep running on their own. */
+/*
+ * Stop: every listener closes (or stays in systemd's store for the next
+ * superd); instances keep running on their own.
+ */
 void
 servtab_close_all(void)
 {
@@ -562,7 +565,7 @@ servtab_close_all(void)
 
 	for (i = 0; i < ntable; i++)
 		for (j = 0; j < table[i]->sv_nls; j++)
-			listener_close(table[i]->sv_ls[j]);
+			listener_stop(table[i]->sv_ls[j]);
 }
 
 const struct conf *

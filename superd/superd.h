@@ -218,6 +218,7 @@ struct listener {
 	int			 ls_head_valid;
 	int			 ls_head_fresh;	/* seen at the last reap, not lent */
 	char			 ls_head_peer[64]; /* its source, for the log */
+	int			 ls_inherited;	/* handed over, not bound */
 	dev_t			 ls_dev;	/* unix: the socket's node, as */
 	ino_t			 ls_ino;	/*   bound, to know it again */
 	int			 ls_queued;	/* wait/tcp: accept queue when lent
@@ -369,6 +370,7 @@ int		 signals_take(int);
 /* listen.c */
 int		 listener_open(struct listener *);
 void		 listener_close(struct listener *);
+void		 listener_stop(struct listener *);
 void		 listener_update(struct listener *);
 int		 listener_same(const struct svc_conf *, const struct bindaddr *,
 		    const struct svc_conf *, const struct bindaddr *);
@@ -561,5 +563,15 @@ unsigned	 pending_count_source(const struct service *, const char *);
 /* notify.c */
 void		 notify_init(void);
 void		 notify(const char *);
+void		 notify_fd(const char *, int);
+
+/* handover.c */
+#define FDNAME_MAX	256	/* systemd's limit on a stored descriptor's name */
+void		 handover_init(void);
+int		 handover_take(struct listener *);
+void		 handover_close_rest(void);
+void		 handover_store(const struct listener *);
+void		 handover_unstore(const struct listener *);
+int		 handover_storing(void);
 
 #endif /* SUPERD_H */

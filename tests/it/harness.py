@@ -435,8 +435,11 @@ class Report:
 
 class Superd:
     def __init__(self, t, conf, ports, pidfile, args, env, label,
-                 mode="-d", closed_std=False, ignored=(), blocked=()):
+                 mode="-d", closed_std=False, ignored=(), blocked=(),
+                 wrapper=(), pass_fds=()):
         self.t = t
+        self.wrapper = list(wrapper)    # command superd runs under
+        self.pass_fds = tuple(pass_fds)
         self.mode = mode
         self.closed_std = closed_std
         self.ignored = ignored      # signal names superd starts with ignored
@@ -454,7 +457,7 @@ class Superd:
         cmd = [SUPERD, self.mode, "-f", self.conf, "-p", self.pidfile]
         if self.ports_path is not None:
             cmd += ["-P", self.ports_path]
-        return cmd + self.args
+        return self.wrapper + cmd + self.args
 
     def launch(self):
         cmd = self.command()
@@ -471,7 +474,8 @@ class Superd:
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     cmd, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=log, env=self.env, close_fds=True)
+                    stderr=log, env=self.env, close_fds=True,
+                    pass_fds=self.pass_fds)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
         self.pid = self.proc.pid
@@ -667,14 +671,16 @@ class T:
 
     def start(self, services=None, superd=None, conf=None, wait=None,
               pidfile="", args=None, env=None, label="superd", ready=True,
-              mode="-d", closed_std=False, ignored=(), blocked=()):
+              mode="-d", closed_std=False, ignored=(), blocked=(),
+              wrapper=(), pass_fds=()):
         """Write the configuration (unless conf names one), start superd
         and wait until its ports file lists every listener of the
         configuration (or the (name, proto) pairs in wait)."""
         if conf is None:
             conf = self.conf(services or [], superd, label + ".conf")
         sd = Superd(self, conf, self.path(label + ".ports"), pidfile, args,
-                    env, label, mode, closed_std, ignored, blocked)
+                    env, label, mode, closed_std, ignored, blocked,
+                    wrapper, pass_fds)
         sd.launch()
         if ready:
             sd.wait_ready(listeners_of(services or []) if wait is None

@@ -1,0 +1,130 @@
+"""Restarts and upgrades of the package under load: clients that connect
+meanwhile wait in the kernel's backlog and are served, none is refused."""
+
+import os
+import threading
+import time
+
+from harness import check, read_line, wait_for
+
+PORT = 7001
+CONF = """services : (
+	{ name = "tcat"; port = %d; address = "127.0.0.1";
+	  server = "/bin/cat"; },
+	{ name = "tdyn"; port = 0; address = "127.0.0.1";
+	  server = "/bin/cat"; }
+);
+""" % PORT
+
+
+class Load:
+    """Clients that connect, talk and close in a loop until stopped, and
+    count what happened to them."""
+
+    def __init__(self, m, port, clients=4):
+        self.m, self.port = m, port
+        self.counts = {"served": 0, "refused": 0, "other": 0}
+        self.errors = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.threads = [threading.Thread(target=self.client, daemon=True)
+                        for _ in range(clients)]
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping = True
+        for t in self.threads:
+            t.join(30)
+
+    def count(self, what, err=None):
+        with self.lock:
+            self.counts[what] += 1
+            if err is not None and len(self.errors) < 5:
+                self.errors.append(repr(err))
+
+    def client(self):
+        while not self.stopping:
+            try:
+                s = self.m.connect(self.port, timeout=10)
+            except ConnectionRefusedError as e:
+                self.count("refused", e)
+                time.sleep(0.001)
+                continue
+            except OSError as e:
+                self.count("other", e)
+                continue
+            try:
+                s.sendall(b"ping\n")
+                line = read_line(s, timeout=10)
+                if line == b"ping":
+                    self.count("served")
+                else:
+                    self.count("other", line)
+            except Exception as e:
+                self.count("other", e)
+            finally:
+                s.close()
+
+    def served(self):
+        with self.lock:
+            return self.counts["served"]
+
+
+def setup(m, deb):
+    m.install(deb)
+    m.write("/etc/superd.d/test.conf", CONF)
+    m.sh("systemctl reload superd")
+    wait_for(lambda: dynamic_port(m), 5, "the services of the reload")
+
+
+def dynamic_port(m):
+    for line in m.sh("cat /run/superd.ports", check=False).stdout.splitlines():
+        f = line.split()
+        if f[0] == "tdyn":
+            return int(f[3])
+    return None
+
+
+def under_load(m, action, times):
+    with Load(m, PORT) as load:
+        for _ in range(times):
+            before = load.served()
+            action()
+            deadline = time.monotonic() + 5
+            while load.served() < before + 20 and \
+                    time.monotonic() < deadline:
+                time.sleep(0.01)
+    check(load.counts["refused"] == 0 and load.counts["other"] == 0,
+          "clients across %d restarts: %s, first errors %s" %
+          (times, load.counts, load.errors))
+    check(load.counts["served"] > 20 * times, "only %s served" % load.counts)
+    return load.counts
+
+
+def test_restart_refuses_no_one(m, deb):
+    """systemctl restart under load: the listeners outlive superd (the fd
+    store), the backlog holds the clients meanwhile, none is refused, and
+    a service on a port of the kernel's choice keeps its port."""
+    setup(m, deb)
+    dyn = dynamic_port(m)
+    pid = m.unit("superd", "MainPID")["MainPID"]
+    under_load(m, lambda: m.sh("systemctl restart superd"), 3)
+    check(m.unit("superd", "MainPID")["MainPID"] != pid,
+          "superd was not restarted")
+    check(dynamic_port(m) == dyn, "the dynamic port changed across "
+          "restarts: %s, then %s" % (dyn, dynamic_port(m)))
+
+
+def test_upgrade_refuses_no_one(m, deb):
+    """dpkg -i of the package over itself (an upgrade's maintainer
+    scripts) under load: none refused."""
+    setup(m, deb)
+    pid = m.unit("superd", "MainPID")["MainPID"]
+    name = os.path.basename(deb)
+    under_load(m, lambda: m.sh("dpkg -i /root/%s" % name, timeout=120), 1)
+    check(m.unit("superd", "MainPID")["MainPID"] != pid,
+          "the upgrade did not restart superd")

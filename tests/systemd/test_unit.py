@@ -1,0 +1,111 @@
+"""The superd package's unit (packaging/debian/superd.service) under a
+real systemd: installed with dpkg, started, reloaded, stopped."""
+
+import time
+
+from harness import check, read_line, wait_for
+
+ECHO_PORT = 7001
+HOLD_PORT = 7002
+
+# A service of the administrator's, in the package's include directory.
+ECHO = """services : (
+	{ name = "tcat"; port = %d; address = "127.0.0.1";
+	  server = "/bin/cat"; log_connections = true; }
+);
+""" % ECHO_PORT
+
+HOLD = """services : (
+	{ name = "tcat"; port = %d; address = "127.0.0.1";
+	  server = "/bin/cat"; log_connections = true; },
+	{ name = "hold"; port = %d; address = "127.0.0.1";
+	  server = "/bin/cat"; }
+);
+""" % (ECHO_PORT, HOLD_PORT)
+
+
+def echoes(m, port, text="hello"):
+    """Whether the service on port answers text with text."""
+    try:
+        s = m.connect(port)
+    except OSError:
+        return False
+    try:
+        s.sendall((text + "\n").encode())
+        return read_line(s) == text.encode()
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def installed(m, deb):
+    m.install(deb)
+    state = m.unit("superd", "ActiveState", "Type", "StatusText")
+    check(state["ActiveState"] == "active",
+          "the package's unit is %s after dpkg -i" % state)
+    return state
+
+
+def add_config(m, text, ports=(ECHO_PORT,)):
+    """Adds the services of text and waits until they answer: systemd 252
+    lets `systemctl reload` return once ExecReload has sent SIGHUP, maybe
+    before superd has read the file."""
+    m.write("/etc/superd.d/test.conf", text)
+    m.sh("systemctl reload superd")
+    for port in ports:
+        wait_for(lambda: echoes(m, port), 5, "port %d after the reload" %
+                 port)
+
+
+def test_install_starts_a_notify_unit_that_serves_and_logs(m, deb):
+    """dpkg -i starts superd as Type=notify (active only once superd said
+    READY=1); a service added in /etc/superd.d and a reload serve it, and
+    superd's syslog lines reach the journal."""
+    state = installed(m, deb)
+    check(state["Type"] == "notify", "the unit's type is %s" % state)
+    check(not echoes(m, ECHO_PORT), "port %d answered before the service "
+          "was configured" % ECHO_PORT)
+    add_config(m, ECHO)
+    wait_for(lambda: "tcat: start pid=" in m.journal("superd"), 5,
+             "superd's start line in the journal")
+
+
+def test_broken_reload_is_refused_and_the_running_config_kept(m, deb):
+    """systemctl reload of a configuration with an error fails (the
+    ExecReload check), and superd goes on serving what it served."""
+    installed(m, deb)
+    add_config(m, ECHO)
+    m.write("/etc/superd.d/test.conf", ECHO + "services = oops;\n")
+    r = m.sh("systemctl reload superd", check=False)
+    check(r.returncode != 0, "a reload of a broken configuration "
+          "succeeded: %s" % r.stdout)
+    check(m.unit("superd", "ActiveState")["ActiveState"] == "active",
+          "superd did not survive a broken reload")
+    check(echoes(m, ECHO_PORT), "the service stopped answering after a "
+          "refused reload")
+
+
+def test_stop_leaves_running_instances_and_restart_serves(m, deb):
+    """KillMode=process: systemctl stop ends superd alone, a client's
+    running instance goes on; a start serves again."""
+    installed(m, deb)
+    add_config(m, HOLD, (ECHO_PORT, HOLD_PORT))
+    held = m.connect(HOLD_PORT)
+    held.sendall(b"before\n")
+    check(read_line(held) == b"before", "the held instance did not answer")
+    m.sh("systemctl stop superd")
+    check(m.unit("superd", "ActiveState")["ActiveState"] == "inactive",
+          "superd is still active after systemctl stop")
+    held.sendall(b"after\n")
+    check(read_line(held) == b"after", "a running instance ended with "
+          "systemctl stop")
+    held.close()
+    m.sh("systemctl start superd")
+    check(echoes(m, ECHO_PORT), "superd does not serve after a start")
+    r = m.sh("systemctl restart superd")
+    deadline = time.monotonic() + 5
+    while not echoes(m, ECHO_PORT) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check(echoes(m, ECHO_PORT), "superd does not serve after a restart "
+          "(%s)" % r.stdout)
