@@ -15,13 +15,12 @@ PID."""
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import threading
 import time
 
-from harness import (HERE, Fail, Skip, check, connect, limit,
+from harness import (HERE, Fail, Skip, Superd, check, connect, limit,
                      listening_inodes, read_line, read_until_eof, service,
                      socket_inodes, tag, wait_for)
 
@@ -174,22 +173,11 @@ class HAProxy:
         return {r["svname"]: r for r in rows
                 if r.get("svname") not in (None, "FRONTEND", "BACKEND")}
 
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def stop(self, timeout=3.0):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    # Its log is read, and it is stopped (SIGTERM, then SIGKILL, by PID),
+    # as a superd is.
+    alive = Superd.alive
+    log = Superd.log
+    stop = Superd.stop
 
 
 def shower(host="host1", **settings):
