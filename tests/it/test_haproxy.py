@@ -75,13 +75,14 @@ def must_sub(text, pattern, repl, count):
     return out
 
 
-def loopback_cfg(frontend_port, host_ports, v1=False, inter=None):
+def loopback_cfg(frontend_port, host_ports, v1=False, inter=None,
+                 bind_ip="127.0.0.1"):
     """The page's haproxy.cfg on loopback.  host_ports has one port per
-    server line of the page; v1 makes its send-proxy-v2 send-proxy, and
-    inter replaces its check interval."""
+    server line of the page; v1 makes its send-proxy-v2 send-proxy, inter
+    replaces its check interval, and bind_ip is the frontend's address."""
     cfg = documented_cfg()
     cfg = must_sub(cfg, r"\bbind %s\n" % re.escape(DOC_BIND),
-                   "bind 127.0.0.1:%d\n" % frontend_port, 1)
+                   "bind %s:%d\n" % (bind_ip, frontend_port), 1)
     check(len(host_ports) == len(DOC_HOSTS), "one port per documented host")
     for doc_ip, port in zip(DOC_HOSTS, host_ports):
         cfg = must_sub(cfg, r"(server \S+ )%s:79( .*\bcheck port )79\b"
@@ -260,6 +261,22 @@ def test_allow_deny_and_refuse_message_through_the_proxy(t):
     sd.wait_log(tag("finger") + r": refused 127\.0\.0\.3 \(acl\)", mark)
     served(through(hp, "127.0.0.4"), "127.0.0.4")
     check(starts(sd, mark) == 1, "the refused client started a program")
+
+
+def test_dual_stack_proxy_clients_count_as_ipv4(t):
+    """HAProxy bound as a dual-stack listener would be (an IPv6 socket on
+    ::ffff:127.0.0.1) sends its IPv4 clients as ::ffff:127.0.0.x, in TCP6
+    headers: the program sees 127.0.0.x, and an IPv4 deny rule holds."""
+    sd = t.start([shower(deny=["127.0.0.3"], refuse_message="not you")])
+    port = sd.port("finger")
+    for v1 in (False, True):
+        hp = HAProxy(t, (port, port), label="haproxy-v%d" % (1 if v1 else 2),
+                     v1=v1, bind_ip="::ffff:127.0.0.1").launch()
+        served(through(hp, "127.0.0.2"), "127.0.0.2")
+        mark = sd.mark()
+        check(read_until_eof(through(hp, "127.0.0.3")) == b"not you\r\n",
+              "a client denied as 127.0.0.3 passed as ::ffff:127.0.0.3")
+        sd.wait_log(tag("finger") + r": refused 127\.0\.0\.3 \(acl\)", mark)
 
 
 def test_per_source_through_the_proxy(t):
