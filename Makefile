@@ -62,7 +62,7 @@ $(BUILD)/asan/%.o: superd/%.c $(wildcard superd/*.h)
 $(filter $(BUILD)/obj/config% $(BUILD)/asan/config%,$(LIB_OBJS) $(ASAN_OBJS)): \
 	superd/config_int.h superd/config_lcfg.h
 
-$(BUILD)/tests/%.o: tests/%.c superd/superd.h tests/check_superd.h
+$(BUILD)/tests/%.o: tests/%.c $(wildcard superd/*.h) tests/check_superd.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 

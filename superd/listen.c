@@ -26,6 +26,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 static const char *const proto_names[] = { "tcp", "udp", "unix" };

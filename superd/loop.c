@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define ACCEPT_BATCH	16	/* connections taken per readiness */
@@ -40,15 +41,6 @@
 #define FIRST_LOG_MAX	5	/* lines a second on clients' first bytes */
 #define PAUSE_STUCK	"children not reaching their program"	/* EBUSY */
 #define MUX_PENDING_SOURCE 4	/* names one client may owe at once */
-
-int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct fdset {
 	fd_set	 fs_read;

@@ -15,6 +15,7 @@
  */
 #include <stdint.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define REFUSED_PER_S	20	/* refusal lines per service per second */

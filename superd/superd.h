@@ -440,7 +440,6 @@ int		 fds_placed(void);
 /* loop.c */
 void		 loop_init(void);
 void		 loop_run(void);
-int64_t		 mono_ms(void);
 
 /* launch.c */
 void		 launch_pending(int64_t, int64_t *);
