@@ -163,8 +163,6 @@ child_reap_all(void)
 		if (sv->sv_running > 0)
 			sv->sv_running--;
 		*ch = children[--nchildren];
-		if (sv->sv_retired && sv->sv_running == 0)
-			servtab_retire_done(sv);
 		/* None left that superd started: no need to ask again (one
 		 * system call less per wait instance). */
 		if (nchildren == 0 && nuntracked == 0)

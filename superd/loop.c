@@ -703,8 +703,10 @@ loop_run(void)
 			launch_settle();	/* before the services go */
 			return;
 		}
-		if (signals_take(SIG_CHILD))
+		if (signals_take(SIG_CHILD)) {
 			child_reap_all();
+			servtab_sweep();	/* retired services now unused */
+		}
 		if (signals_take(SIG_RELOAD))
 			reload();
 		if (signals_take(SIG_DUMP))

@@ -159,18 +159,25 @@ service_free_all(struct service *sv)
 	svc_conf_free(sc);
 }
 
-/* A retired service's last instance ended. */
+/*
+ * Frees the retired services nothing refers to any more: no instance
+ * left in the child table and no connection in pending.c.  The loop calls
+ * it after reaping, so the child table never calls up into this one.
+ */
 void
-servtab_retire_done(struct service *sv)
+servtab_sweep(void)
 {
-	size_t	 i;
+	struct service	*sv;
+	size_t		 i = 0;
 
-	for (i = 0; i < nretired; i++) {
-		if (retired[i] != sv)
+	while (i < nretired) {
+		sv = retired[i];
+		if (sv->sv_running > 0 || sv->sv_pending > 0) {
+			i++;
 			continue;
+		}
 		retired[i] = retired[--nretired];
 		service_free_all(sv);
-		return;
 	}
 }
 

@@ -405,7 +405,7 @@ void		 servtab_plan(const struct lkey *, size_t, const struct lkey *,
 int		 servtab_apply(struct conf *);
 struct service	**servtab_services(size_t *);
 struct service	**servtab_retired(size_t *);
-void		 servtab_retire_done(struct service *);
+void		 servtab_sweep(void);
 void		 servtab_close_all(void);
 int		 servtab_write_ports(void);
 void		 servtab_remove_ports(void);
