@@ -172,31 +172,28 @@ child_reap_all(void)
 		log_warn("waitpid");
 }
 
-/* Adds the stderr pipes that may be read now to the loop's set. */
+/* Gives the loop the stderr pipes that may be read now. */
 void
-child_watch_stderr(fd_set *set, int *maxfd, int64_t now, int64_t *next)
+child_watch_stderr(fd_watch_fn watch, void *set, int64_t now, int64_t *next)
 {
 	size_t	 i;
 	int	 fd;
 
 	for (i = 0; i < nchildren; i++) {
 		fd = children[i].ch_err.el_fd;
-		if (fd == -1 || !errlog_ready(children[i].ch_svc, now, next))
-			continue;
-		FD_SET(fd, set);
-		if (fd > *maxfd)
-			*maxfd = fd;
+		if (fd != -1 && errlog_ready(children[i].ch_svc, now, next))
+			watch(set, fd);
 	}
 }
 
 void
-child_read_stderr(const fd_set *set)
+child_read_stderr(fd_ready_fn ready, void *set)
 {
 	size_t	 i;
 
 	for (i = 0; i < nchildren; i++)
 		if (children[i].ch_err.el_fd != -1 &&
-		    FD_ISSET(children[i].ch_err.el_fd, set))
+		    ready(set, children[i].ch_err.el_fd))
 			errlog_read(&children[i].ch_err, children[i].ch_svc, 0);
 }
 

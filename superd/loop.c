@@ -47,14 +47,26 @@ struct fdset {
 	int	 fs_max;
 };
 
+/* An fd_watch_fn: superd keeps every descriptor below FD_SETSIZE (fds.c). */
 static void
-fdset_add(struct fdset *fs, int fd)
+fdset_add(void *arg, int fd)
 {
+	struct fdset	*fs = arg;
+
 	if (fd < 0 || fd >= FD_SETSIZE)
 		return;
 	FD_SET(fd, &fs->fs_read);
 	if (fd > fs->fs_max)
 		fs->fs_max = fd;
+}
+
+/* An fd_ready_fn. */
+static int
+fdset_has(void *arg, int fd)
+{
+	struct fdset	*fs = arg;
+
+	return fd >= 0 && fd < FD_SETSIZE && FD_ISSET(fd, &fs->fs_read);
 }
 
 /* Headers owed count apart: a silent proxy connection is no instance. */
@@ -101,8 +113,8 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 			if (svs[i]->sv_ls[j]->ls_waitpid == 0)
 				fdset_add(fs, svs[i]->sv_ls[j]->ls_fd);
 	}
-	pending_watch(&fs->fs_read, &fs->fs_max, next);
-	child_watch_stderr(&fs->fs_read, &fs->fs_max, now, next);
+	pending_watch(fdset_add, fs, next);
+	child_watch_stderr(fdset_add, fs, now, next);
 }
 
 /* Out of descriptors or processes: rest a moment instead of spinning. */
@@ -642,12 +654,12 @@ dispatch(struct fdset *fs)
 			struct listener *ls = svs[i]->sv_ls[j];
 
 			if (ls->ls_fd != -1 && ls->ls_waitpid == 0 &&
-			    FD_ISSET(ls->ls_fd, &fs->fs_read))
+			    fdset_has(fs, ls->ls_fd))
 				listener_ready(svs[i], ls);
 		}
 	}
-	child_read_stderr(&fs->fs_read);
-	pending_read(&fs->fs_read);
+	child_read_stderr(fdset_has, fs);
+	pending_read(fdset_has, fs);
 }
 
 /* SIGHUP: check the whole new file first; any error keeps the old one. */

@@ -1,17 +1,15 @@
 /*
  * refuse.c - the `NAME: refused ADDRESS (REASON)` line.
  *
- * One format for every refusal, wherever it is decided: in superd itself
- * (loop.c, the tcpmux name included) or in a forked child that judged the
- * client after reading a PROXY header (spawn.c).
+ * One format for every refusal, and this file alone writes it.  Every
+ * refusal is decided in the loop (loop.c): at the accept, after a PROXY
+ * header names the client, or on a tcpmux name.
  *
  * superd logs at most REFUSED_PER_S refusals a second per service: a flood
  * of refused clients costs a counter, not the log.  Once that second is
  * over, one line says how many were not logged; the loop asks for it at
  * the right time (refused_summaries), so it comes out even when no client
- * follows.  A forked child logs its one refusal itself and cannot share the
- * budget: each such child was started under the service's `instances` and
- * `rate`, like any instance whose start and exit lines are logged.
+ * follows.
  */
 #include <stdint.h>
 
@@ -22,7 +20,7 @@
 
 static int64_t	 summary_at;	/* the earliest summary due, 0 = none */
 
-void
+static void
 refused_line(const char *name, const char *addr, const char *reason)
 {
 	log_info("%s: refused %s (%s)", name, addr, reason);

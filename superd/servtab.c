@@ -25,7 +25,7 @@ static struct service	**retired;
 static size_t		  nretired;
 static char		 *ports_override;	/* -P, or NULL */
 
-static const char *const proto_names[] = { "tcp", "udp", "unix" };
+static int		  ports_write(void);
 
 struct service **
 servtab_services(size_t *n)
@@ -430,7 +430,7 @@ servtab_apply(struct conf *nc)
 	log_info("configuration %s: %zu services, listeners kept %zu, "
 	    "added %zu, retired %zu, failed %zu", nc->cf_file, ntable,
 	    rp.rp_kept, rp.rp_added, rp.rp_retired, failed);
-	if (servtab_write_ports() == -1)
+	if (ports_write() == -1)
 		log_warn("cannot write ports file %s", ports_path());
 	return 0;
 }
@@ -457,7 +457,7 @@ servtab_retry(int64_t now, int64_t *next)
 		}
 	if (opened)
 		own_ports_refresh();
-	if (opened && servtab_write_ports() == -1)
+	if (opened && ports_write() == -1)
 		log_warn("cannot write ports file %s", ports_path());
 }
 
@@ -483,7 +483,7 @@ write_port_lines(FILE *fp)
 			addr_format((struct sockaddr *)&ls->ls_bound,
 			    ls->ls_boundlen, ip, sizeof(ip), &port);
 			fprintf(fp, "%s %s %s %u\n", table[i]->sv_conf->sc_name,
-			    proto_names[table[i]->sv_conf->sc_proto], ip, port);
+			    proto_name(table[i]->sv_conf->sc_proto), ip, port);
 		}
 	return ferror(fp) ? -1 : 0;
 }
@@ -497,7 +497,7 @@ write_port_lines(FILE *fp)
  * it.
  */
 int
-servtab_write_ports(void)
+ports_write(void)
 {
 	const char	*path = ports_path();
 	char		*tmp;
@@ -552,7 +552,7 @@ servtab_dump(void)
 			open += table[i]->sv_ls[j]->ls_fd != -1;
 		log_info("%s: status %s listeners=%zu running=%u started=%lu "
 		    "refused=%lu", table[i]->sv_conf->sc_name,
-		    proto_names[table[i]->sv_conf->sc_proto], open,
+		    proto_name(table[i]->sv_conf->sc_proto), open,
 		    table[i]->sv_running, table[i]->sv_started,
 		    table[i]->sv_refused);
 	}
