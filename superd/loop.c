@@ -700,6 +700,16 @@ reload(void)
 	notify("READY=1\nSTATUS=running");
 }
 
+/* The `more refusals not logged` lines whose second is over (refuse.c). */
+static void
+refusal_summaries(int64_t now, int64_t *next)
+{
+	if (!refused_due(now, next))
+		return;
+	servtab_foreach(refused_summarize, &now);
+	(void)refused_due(now, next);	/* when the next are due */
+}
+
 /* Runs until SIGTERM or SIGINT. */
 void
 loop_run(void)
@@ -730,7 +740,7 @@ loop_run(void)
 		pending_timeouts(now);
 		pending_held();
 		errlog_spares_expire(now, &next);
-		refused_summaries(now, &next);
+		refusal_summaries(now, &next);
 		launch_pending(now, &next);
 		FD_ZERO(&fs.fs_read);
 		fs.fs_max = -1;

@@ -34,11 +34,16 @@ servtab_services(size_t *n)
 	return table;
 }
 
-struct service **
-servtab_retired(size_t *n)
+/* Calls fn for every service, those retired with instances left too. */
+void
+servtab_foreach(void (*fn)(struct service *, void *), void *arg)
 {
-	*n = nretired;
-	return retired;
+	size_t	 i;
+
+	for (i = 0; i < ntable; i++)
+		fn(table[i], arg);
+	for (i = 0; i < nretired; i++)
+		fn(retired[i], arg);
 }
 
 void

@@ -342,7 +342,8 @@ size_t		 log_escape(char *, size_t, const char *, size_t);
 
 /* refuse.c */
 void		 refused_log(struct service *, const char *, const char *);
-void		 refused_summaries(int64_t, int64_t *);
+int		 refused_due(int64_t, int64_t *);
+void		 refused_summarize(struct service *, void *);
 
 /* addr.c: address formatting, pure */
 const char	*proto_name(enum proto);
@@ -411,7 +412,7 @@ void		 servtab_plan(const struct lkey *, size_t, const struct lkey *,
 		    size_t, size_t *, struct reload_plan *);
 int		 servtab_apply(struct conf *);
 struct service	**servtab_services(size_t *);
-struct service	**servtab_retired(size_t *);
+void		 servtab_foreach(void (*)(struct service *, void *), void *);
 void		 servtab_sweep(void);
 void		 servtab_close_all(void);
 void		 servtab_remove_ports(void);
