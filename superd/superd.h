@@ -345,7 +345,7 @@ void		 refused_log(struct service *, const char *, const char *);
 int		 refused_due(int64_t, int64_t *);
 void		 refused_summarize(struct service *, void *);
 
-/* addr.c: address formatting, pure */
+/* addr.c: address formatting and the protocols' names, pure */
 const char	*proto_name(enum proto);
 int		 proto_parse(const char *, enum proto *);
 int		 addr_format(const struct sockaddr *, socklen_t, char *, size_t,
