@@ -4,6 +4,7 @@
 #   make run        build, then run superd in the foreground with etc/superd-dev.conf
 #   make check      install missing build/test packages, build, run every test
 #   make check-asan the integration tests against an ASan+UBSan build
+#   make check-deps no call or include cycle among superd's files
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make clean
 
@@ -40,7 +41,7 @@ TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 SERVICES =
 MANPAGES = $(wildcard man/*.[1-9])
 
-.PHONY: all run check check-unit check-it check-asan check-valgrind check-sys-libc check-man install clean deps
+.PHONY: all run check check-unit check-it check-asan check-valgrind check-sys-libc check-man check-deps install clean deps
 all: superd/superd services
 
 -include services/services.mk
@@ -62,7 +63,7 @@ $(BUILD)/asan/%.o: superd/%.c $(wildcard superd/*.h)
 $(filter $(BUILD)/obj/config% $(BUILD)/asan/config%,$(LIB_OBJS) $(ASAN_OBJS)): \
 	superd/config_int.h superd/config_lcfg.h
 
-$(BUILD)/tests/%.o: tests/%.c superd/superd.h tests/check_superd.h
+$(BUILD)/tests/%.o: tests/%.c $(wildcard superd/*.h) tests/check_superd.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CONFIG_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -98,12 +99,17 @@ run: deps
 
 check: deps
 	$(MAKE) all $(BUILD)/check_superd $(BUILD)/check_shipped
-	$(MAKE) check-unit check-shipped check-man check-fuzz-replay check-it check-asan \
+	$(MAKE) check-unit check-deps check-shipped check-man check-fuzz-replay check-it check-asan \
 		check-valgrind check-sys-libc
 	$(MAKE) check-systemd
 
 check-unit: $(BUILD)/check_superd
 	cd tests && ../$(BUILD)/check_superd
+
+# The files call each other one way (README.md, Design): tests/deps.py
+# reads who calls whom from the objects' symbols.
+check-deps: $(BUILD)/obj/main.o $(LIB_OBJS)
+	tests/deps.py $(BUILD)/obj superd
 
 check-it: all
 	tests/it/run superd/superd

@@ -25,6 +25,33 @@
 
 #include "superd.h"
 
+/* The protocols' names, as the configuration and the log spell them. */
+static const char *const proto_names[] = {
+	[PROTO_TCP] = "tcp",
+	[PROTO_UDP] = "udp",
+	[PROTO_UNIX] = "unix"
+};
+
+const char *
+proto_name(enum proto p)
+{
+	return proto_names[p];
+}
+
+/* The protocol named s: 0, or -1 when s names none. */
+int
+proto_parse(const char *s, enum proto *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
+		if (strcmp(s, proto_names[i]) == 0) {
+			*p = (enum proto)i;
+			return 0;
+		}
+	return -1;
+}
+
 /* Rewrites an IPv4-mapped IPv6 address as the IPv4 address it carries. */
 void
 addr_unmap(struct sockaddr_storage *ss, socklen_t *len)

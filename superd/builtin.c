@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define CHARGEN_LINE	72

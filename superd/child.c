@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 static struct child	*children;
@@ -162,8 +163,6 @@ child_reap_all(void)
 		if (sv->sv_running > 0)
 			sv->sv_running--;
 		*ch = children[--nchildren];
-		if (sv->sv_retired && sv->sv_running == 0)
-			servtab_retire_done(sv);
 		/* None left that superd started: no need to ask again (one
 		 * system call less per wait instance). */
 		if (nchildren == 0 && nuntracked == 0)
@@ -173,31 +172,28 @@ child_reap_all(void)
 		log_warn("waitpid");
 }
 
-/* Adds the stderr pipes that may be read now to the loop's set. */
+/* Gives the loop the stderr pipes that may be read now. */
 void
-child_watch_stderr(fd_set *set, int *maxfd, int64_t now, int64_t *next)
+child_watch_stderr(fd_watch_fn watch, void *set, int64_t now, int64_t *next)
 {
 	size_t	 i;
 	int	 fd;
 
 	for (i = 0; i < nchildren; i++) {
 		fd = children[i].ch_err.el_fd;
-		if (fd == -1 || !errlog_ready(children[i].ch_svc, now, next))
-			continue;
-		FD_SET(fd, set);
-		if (fd > *maxfd)
-			*maxfd = fd;
+		if (fd != -1 && errlog_ready(children[i].ch_svc, now, next))
+			watch(set, fd);
 	}
 }
 
 void
-child_read_stderr(const fd_set *set)
+child_read_stderr(fd_ready_fn ready, void *set)
 {
 	size_t	 i;
 
 	for (i = 0; i < nchildren; i++)
 		if (children[i].ch_err.el_fd != -1 &&
-		    FD_ISSET(children[i].ch_err.el_fd, set))
+		    ready(set, children[i].ch_err.el_fd))
 			errlog_read(&children[i].ch_err, children[i].ch_svc, 0);
 }
 

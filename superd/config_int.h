@@ -154,7 +154,6 @@ char		*xvasprintf(const char *, va_list);
 char		*xasprintf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 const char	*intern(struct loader *, const char *);
-const char	*proto_name(enum proto);
 void		 problem(struct loader *, const struct where *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
 void		 problems_flush(struct loader *, struct conf_errors *);

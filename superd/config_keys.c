@@ -112,13 +112,7 @@ key_protocol(struct build *b, const config_setting_t *s)
 
 	if ((v = get_string(b, s)) == NULL)
 		return -1;
-	if (strcmp(v, "tcp") == 0)
-		b->b_sc->sc_proto = PROTO_TCP;
-	else if (strcmp(v, "udp") == 0)
-		b->b_sc->sc_proto = PROTO_UDP;
-	else if (strcmp(v, "unix") == 0)
-		b->b_sc->sc_proto = PROTO_UNIX;
-	else {
+	if (proto_parse(v, &b->b_sc->sc_proto) == -1) {
 		serr(b->b_ld, s, "protocol \"%s\": want tcp, udp or unix", v);
 		return -1;
 	}

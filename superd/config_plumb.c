@@ -142,12 +142,6 @@ intern(struct loader *ld, const char *s)
 	return ld->ld_strs[ld->ld_nstrs++];
 }
 
-const char *
-proto_name(enum proto p)
-{
-	return p == PROTO_UDP ? "udp" : p == PROTO_UNIX ? "unix" : "tcp";
-}
-
 /* ---------------------------------------------------------------------
  * Problems: collected with their file order and line, sorted at the end.
  * Warnings go to the conf as they come.

@@ -25,6 +25,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define ERRLINE_MAX	1024

@@ -26,9 +26,8 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
-
-static const char *const proto_names[] = { "tcp", "udp", "unix" };
 
 /* Describes where a listener listens, for log lines. */
 static void
@@ -48,7 +47,7 @@ listener_where(const struct listener *ls, char *buf, size_t size)
 	else
 		addr_format((const struct sockaddr *)&ls->ls_bind.ba_addr,
 		    ls->ls_bind.ba_len, ip, sizeof(ip), &port);
-	snprintf(buf, size, "%s %s port %u", proto_names[sc->sc_proto], ip,
+	snprintf(buf, size, "%s %s port %u", proto_name(sc->sc_proto), ip,
 	    port);
 }
 

@@ -103,18 +103,6 @@ log_debug(const char *fmt, ...)
 }
 
 void
-fatal(const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 saved = errno;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_CRIT, strerror(saved), fmt, ap);
-	va_end(ap);
-	exit(3);
-}
-
-void
 fatalx(const char *fmt, ...)
 {
 	va_list	 ap;

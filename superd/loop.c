@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define ACCEPT_BATCH	16	/* connections taken per readiness */
@@ -41,28 +42,31 @@
 #define PAUSE_STUCK	"children not reaching their program"	/* EBUSY */
 #define MUX_PENDING_SOURCE 4	/* names one client may owe at once */
 
-int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct fdset {
 	fd_set	 fs_read;
 	int	 fs_max;
 };
 
+/* An fd_watch_fn: superd keeps every descriptor below FD_SETSIZE (fds.c). */
 static void
-fdset_add(struct fdset *fs, int fd)
+fdset_add(void *arg, int fd)
 {
+	struct fdset	*fs = arg;
+
 	if (fd < 0 || fd >= FD_SETSIZE)
 		return;
 	FD_SET(fd, &fs->fs_read);
 	if (fd > fs->fs_max)
 		fs->fs_max = fd;
+}
+
+/* An fd_ready_fn. */
+static int
+fdset_has(void *arg, int fd)
+{
+	struct fdset	*fs = arg;
+
+	return fd >= 0 && fd < FD_SETSIZE && FD_ISSET(fd, &fs->fs_read);
 }
 
 /* Headers owed count apart: a silent proxy connection is no instance. */
@@ -109,8 +113,8 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 			if (svs[i]->sv_ls[j]->ls_waitpid == 0)
 				fdset_add(fs, svs[i]->sv_ls[j]->ls_fd);
 	}
-	pending_watch(&fs->fs_read, &fs->fs_max, next);
-	child_watch_stderr(&fs->fs_read, &fs->fs_max, now, next);
+	pending_watch(fdset_add, fs, next);
+	child_watch_stderr(fdset_add, fs, now, next);
 }
 
 /* Out of descriptors or processes: rest a moment instead of spinning. */
@@ -650,12 +654,12 @@ dispatch(struct fdset *fs)
 			struct listener *ls = svs[i]->sv_ls[j];
 
 			if (ls->ls_fd != -1 && ls->ls_waitpid == 0 &&
-			    FD_ISSET(ls->ls_fd, &fs->fs_read))
+			    fdset_has(fs, ls->ls_fd))
 				listener_ready(svs[i], ls);
 		}
 	}
-	child_read_stderr(&fs->fs_read);
-	pending_read(&fs->fs_read);
+	child_read_stderr(fdset_has, fs);
+	pending_read(fdset_has, fs);
 }
 
 /* SIGHUP: check the whole new file first; any error keeps the old one. */
@@ -696,6 +700,16 @@ reload(void)
 	notify("READY=1\nSTATUS=running");
 }
 
+/* The `more refusals not logged` lines whose second is over (refuse.c). */
+static void
+refusal_summaries(int64_t now, int64_t *next)
+{
+	if (!refused_due(now, next))
+		return;
+	servtab_foreach(refused_summarize, &now);
+	(void)refused_due(now, next);	/* when the next are due */
+}
+
 /* Runs until SIGTERM or SIGINT. */
 void
 loop_run(void)
@@ -711,8 +725,10 @@ loop_run(void)
 			launch_settle();	/* before the services go */
 			return;
 		}
-		if (signals_take(SIG_CHILD))
+		if (signals_take(SIG_CHILD)) {
 			child_reap_all();
+			servtab_sweep();	/* retired services now unused */
+		}
 		if (signals_take(SIG_RELOAD))
 			reload();
 		if (signals_take(SIG_DUMP))
@@ -724,7 +740,7 @@ loop_run(void)
 		pending_timeouts(now);
 		pending_held();
 		errlog_spares_expire(now, &next);
-		refused_summaries(now, &next);
+		refusal_summaries(now, &next);
 		launch_pending(now, &next);
 		FD_ZERO(&fs.fs_read);
 		fs.fs_max = -1;

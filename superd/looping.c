@@ -42,6 +42,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define LOOP_PAUSE_MS	10000	/* a looping service or source rests so long */

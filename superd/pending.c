@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 static struct pending	**table;
@@ -164,26 +165,23 @@ first_read(struct pending *pd)
 	return pd->pd_len == max ? FIRST_BAD : -1;
 }
 
-/* Adds every pending connection to the loop's set, its deadline to *next. */
+/* Gives the loop every pending connection, its deadline to *next. */
 void
-pending_watch(fd_set *set, int *maxfd, int64_t *next)
+pending_watch(fd_watch_fn watch, void *set, int64_t *next)
 {
 	size_t	 i;
 
 	for (i = 0; i < ntable; i++) {
 		if (table[i]->pd_kind == FIRST_HELD)
 			continue;	/* the program's to read */
-		/* pending_add took only descriptors below FD_SETSIZE. */
-		FD_SET(table[i]->pd_fd, set);
-		if (table[i]->pd_fd > *maxfd)
-			*maxfd = table[i]->pd_fd;
+		watch(set, table[i]->pd_fd);
 		if (*next == 0 || table[i]->pd_deadline < *next)
 			*next = table[i]->pd_deadline;
 	}
 }
 
 void
-pending_read(const fd_set *set)
+pending_read(fd_ready_fn ready, void *set)
 {
 	size_t	 i = 0;
 	int	 st;
@@ -192,7 +190,7 @@ pending_read(const fd_set *set)
 	 * wait: every read here is non-blocking, so that costs nothing. */
 	while (i < ntable) {
 		if (table[i]->pd_kind == FIRST_HELD ||
-		    !FD_ISSET(table[i]->pd_fd, set) ||
+		    !ready(set, table[i]->pd_fd) ||
 		    (st = first_read(table[i])) == -1 ||
 		    pending_finish(i, (enum first_status)st) == 1)
 			i++;

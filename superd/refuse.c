@@ -1,27 +1,26 @@
 /*
  * refuse.c - the `NAME: refused ADDRESS (REASON)` line.
  *
- * One format for every refusal, wherever it is decided: in superd itself
- * (loop.c, the tcpmux name included) or in a forked child that judged the
- * client after reading a PROXY header (spawn.c).
+ * One format for every refusal, and this file alone writes it.  Every
+ * refusal is decided in the loop (loop.c): at the accept, after a PROXY
+ * header names the client, or on a tcpmux name.
  *
  * superd logs at most REFUSED_PER_S refusals a second per service: a flood
  * of refused clients costs a counter, not the log.  Once that second is
  * over, one line says how many were not logged; the loop asks for it at
- * the right time (refused_summaries), so it comes out even when no client
- * follows.  A forked child logs its one refusal itself and cannot share the
- * budget: each such child was started under the service's `instances` and
- * `rate`, like any instance whose start and exit lines are logged.
+ * the right time (refused_due), so it comes out even when no client
+ * follows.
  */
 #include <stdint.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define REFUSED_PER_S	20	/* refusal lines per service per second */
 
 static int64_t	 summary_at;	/* the earliest summary due, 0 = none */
 
-void
+static void
 refused_line(const char *name, const char *addr, const char *reason)
 {
 	log_info("%s: refused %s (%s)", name, addr, reason);
@@ -60,40 +59,38 @@ refused_log(struct service *sv, const char *addr, const char *reason)
 		summary_at = rf->rf_window + 1000;
 }
 
-static void
-summaries_of(struct service **svs, size_t n, int64_t now)
-{
-	struct refusals	*rf;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		rf = &svs[i]->sv_refusals;
-		if (rf->rf_unlogged == 0)
-			continue;
-		if (now - rf->rf_window >= 1000)
-			refused_summary(svs[i], now);
-		else if (summary_at == 0 || rf->rf_window + 1000 < summary_at)
-			summary_at = rf->rf_window + 1000;
-	}
-}
-
 /*
- * From the loop: the summaries whose second is over; *next is when the
- * next one is due.  Nothing to do, and no table walked, until then.
+ * From the loop: whether summaries are due now, to be asked of every
+ * service with refused_summarize(); else *next is when they will be.
+ * Nothing to do, and no table walked, until then.
  */
-void
-refused_summaries(int64_t now, int64_t *next)
+int
+refused_due(int64_t now, int64_t *next)
 {
-	struct service	**svs;
-	size_t		  n;
-
 	if (summary_at != 0 && now >= summary_at) {
 		summary_at = 0;
-		svs = servtab_services(&n);
-		summaries_of(svs, n, now);
-		svs = servtab_retired(&n);
-		summaries_of(svs, n, now);
+		return 1;
 	}
 	if (summary_at != 0 && (*next == 0 || summary_at < *next))
 		*next = summary_at;
+	return 0;
+}
+
+/*
+ * The summary of sv if its second is over, else when it will be; arg
+ * points to the int64_t now.  Walked by the service table's owner, so that
+ * this file calls nothing above the log.
+ */
+void
+refused_summarize(struct service *sv, void *arg)
+{
+	struct refusals	*rf = &sv->sv_refusals;
+	int64_t		 now = *(const int64_t *)arg;
+
+	if (rf->rf_unlogged == 0)
+		return;
+	if (now - rf->rf_window >= 1000)
+		refused_summary(sv, now);
+	else if (summary_at == 0 || rf->rf_window + 1000 < summary_at)
+		summary_at = rf->rf_window + 1000;
 }

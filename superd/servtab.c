@@ -25,7 +25,7 @@ static struct service	**retired;
 static size_t		  nretired;
 static char		 *ports_override;	/* -P, or NULL */
 
-static const char *const proto_names[] = { "tcp", "udp", "unix" };
+static int		  ports_write(void);
 
 struct service **
 servtab_services(size_t *n)
@@ -34,11 +34,16 @@ servtab_services(size_t *n)
 	return table;
 }
 
-struct service **
-servtab_retired(size_t *n)
+/* Calls fn for every service, those retired with instances left too. */
+void
+servtab_foreach(void (*fn)(struct service *, void *), void *arg)
 {
-	*n = nretired;
-	return retired;
+	size_t	 i;
+
+	for (i = 0; i < ntable; i++)
+		fn(table[i], arg);
+	for (i = 0; i < nretired; i++)
+		fn(retired[i], arg);
 }
 
 void
@@ -159,18 +164,25 @@ service_free_all(struct service *sv)
 	svc_conf_free(sc);
 }
 
-/* A retired service's last instance ended. */
+/*
+ * Frees the retired services nothing refers to any more: no instance
+ * left in the child table and no connection in pending.c.  The loop calls
+ * it after reaping, so the child table never calls up into this one.
+ */
 void
-servtab_retire_done(struct service *sv)
+servtab_sweep(void)
 {
-	size_t	 i;
+	struct service	*sv;
+	size_t		 i = 0;
 
-	for (i = 0; i < nretired; i++) {
-		if (retired[i] != sv)
+	while (i < nretired) {
+		sv = retired[i];
+		if (sv->sv_running > 0 || sv->sv_pending > 0) {
+			i++;
 			continue;
+		}
 		retired[i] = retired[--nretired];
 		service_free_all(sv);
-		return;
 	}
 }
 
@@ -423,7 +435,7 @@ servtab_apply(struct conf *nc)
 	log_info("configuration %s: %zu services, listeners kept %zu, "
 	    "added %zu, retired %zu, failed %zu", nc->cf_file, ntable,
 	    rp.rp_kept, rp.rp_added, rp.rp_retired, failed);
-	if (servtab_write_ports() == -1)
+	if (ports_write() == -1)
 		log_warn("cannot write ports file %s", ports_path());
 	return 0;
 }
@@ -450,7 +462,7 @@ servtab_retry(int64_t now, int64_t *next)
 		}
 	if (opened)
 		own_ports_refresh();
-	if (opened && servtab_write_ports() == -1)
+	if (opened && ports_write() == -1)
 		log_warn("cannot write ports file %s", ports_path());
 }
 
@@ -476,7 +488,7 @@ write_port_lines(FILE *fp)
 			addr_format((struct sockaddr *)&ls->ls_bound,
 			    ls->ls_boundlen, ip, sizeof(ip), &port);
 			fprintf(fp, "%s %s %s %u\n", table[i]->sv_conf->sc_name,
-			    proto_names[table[i]->sv_conf->sc_proto], ip, port);
+			    proto_name(table[i]->sv_conf->sc_proto), ip, port);
 		}
 	return ferror(fp) ? -1 : 0;
 }
@@ -490,7 +502,7 @@ write_port_lines(FILE *fp)
  * it.
  */
 int
-servtab_write_ports(void)
+ports_write(void)
 {
 	const char	*path = ports_path();
 	char		*tmp;
@@ -545,7 +557,7 @@ servtab_dump(void)
 			open += table[i]->sv_ls[j]->ls_fd != -1;
 		log_info("%s: status %s listeners=%zu running=%u started=%lu "
 		    "refused=%lu", table[i]->sv_conf->sc_name,
-		    proto_names[table[i]->sv_conf->sc_proto], open,
+		    proto_name(table[i]->sv_conf->sc_proto), open,
 		    table[i]->sv_running, table[i]->sv_started,
 		    table[i]->sv_refused);
 	}

@@ -10,7 +10,6 @@
 
 #include <sys/types.h>
 #include <sys/resource.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 
 #include <signal.h>
@@ -184,6 +183,14 @@ void		 inetd_ent_clear(struct inetd_ent *);
  * Running state.
  */
 
+/*
+ * The loop's descriptor set as the files it asks see it: one callback adds
+ * a descriptor to watch for reading, the other says whether one is
+ * readable now.  fd_set stays inside loop.c.
+ */
+typedef void	(*fd_watch_fn)(void *, int);
+typedef int	(*fd_ready_fn)(void *, int);
+
 struct service;
 
 /*
@@ -195,6 +202,7 @@ struct srckey {
 	uint8_t		 sk_addr[16];	/* network order; 4 bytes for IPv4 */
 };
 
+/* The stderr pipe of one instance (`stderr = "log"`), read by superd. */
 struct errlog {
 	int			 el_fd;		/* read end, -1 when none */
 	int			 el_wfd;	/* write end kept, or -1 */
@@ -291,8 +299,7 @@ struct service {
 	int			 sv_retired;
 };
 
-/* The stderr pipe of one instance (`stderr = "log"`), read by superd. */
-
+/* A running instance (child.c). */
 struct child {
 	pid_t			 ch_pid;
 	struct service		*ch_svc;
@@ -329,17 +336,18 @@ void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void		 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void		 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 size_t		 log_escape(char *, size_t, const char *, size_t);
 
 /* refuse.c */
-void		 refused_line(const char *, const char *, const char *);
 void		 refused_log(struct service *, const char *, const char *);
-void		 refused_summaries(int64_t, int64_t *);
+int		 refused_due(int64_t, int64_t *);
+void		 refused_summarize(struct service *, void *);
 
-/* addr.c: address formatting, pure */
+/* addr.c: address formatting and the protocols' names, pure */
+const char	*proto_name(enum proto);
+int		 proto_parse(const char *, enum proto *);
 int		 addr_format(const struct sockaddr *, socklen_t, char *, size_t,
 		    unsigned *);
 void		 addr_unmap(struct sockaddr_storage *, socklen_t *);
@@ -404,10 +412,9 @@ void		 servtab_plan(const struct lkey *, size_t, const struct lkey *,
 		    size_t, size_t *, struct reload_plan *);
 int		 servtab_apply(struct conf *);
 struct service	**servtab_services(size_t *);
-struct service	**servtab_retired(size_t *);
-void		 servtab_retire_done(struct service *);
+void		 servtab_foreach(void (*)(struct service *, void *), void *);
+void		 servtab_sweep(void);
 void		 servtab_close_all(void);
-int		 servtab_write_ports(void);
 void		 servtab_remove_ports(void);
 void		 servtab_dump(void);
 void		 servtab_retry(int64_t, int64_t *);
@@ -440,7 +447,6 @@ int		 fds_placed(void);
 /* loop.c */
 void		 loop_init(void);
 void		 loop_run(void);
-int64_t		 mono_ms(void);
 
 /* launch.c */
 void		 launch_pending(int64_t, int64_t *);
@@ -464,8 +470,8 @@ int		 errlog_spares_drop(const struct service *);
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,
 		    const char *, struct errlog *);
-void		 child_watch_stderr(fd_set *, int *, int64_t, int64_t *);
-void		 child_read_stderr(const fd_set *);
+void		 child_watch_stderr(fd_watch_fn, void *, int64_t, int64_t *);
+void		 child_read_stderr(fd_ready_fn, void *);
 void		 child_reap_all(void);
 void		 child_timeouts(int64_t, int64_t *);
 void		 child_forget_listener(const struct listener *);
@@ -553,8 +559,8 @@ struct pending {
 };
 int		 pending_add(struct service *, int, const struct peer *,
 		    enum first_kind, pending_fn);
-void		 pending_watch(fd_set *, int *, int64_t *);
-void		 pending_read(const fd_set *);
+void		 pending_watch(fd_watch_fn, void *, int64_t *);
+void		 pending_read(fd_ready_fn, void *);
 void		 pending_timeouts(int64_t);
 void		 pending_held(void);
 void		 pending_rebind(struct service *, struct service *);

@@ -157,6 +157,27 @@ START_TEST(source_key_v4_mapped_and_prefix)
 }
 END_TEST
 
+/* One table of names, read and written the same way. */
+START_TEST(proto_names_both_ways)
+{
+	enum proto	 p = PROTO_TCP;
+
+	ck_assert_str_eq(proto_name(PROTO_TCP), "tcp");
+	ck_assert_str_eq(proto_name(PROTO_UDP), "udp");
+	ck_assert_str_eq(proto_name(PROTO_UNIX), "unix");
+	ck_assert_int_eq(proto_parse("unix", &p), 0);
+	ck_assert_int_eq(p, PROTO_UNIX);
+	ck_assert_int_eq(proto_parse("udp", &p), 0);
+	ck_assert_int_eq(p, PROTO_UDP);
+	ck_assert_int_eq(proto_parse("tcp", &p), 0);
+	ck_assert_int_eq(p, PROTO_TCP);
+	ck_assert_int_eq(proto_parse("TCP", &p), -1);
+	ck_assert_int_eq(proto_parse("tcp6", &p), -1);
+	ck_assert_int_eq(proto_parse("", &p), -1);
+	ck_assert_int_eq(p, PROTO_TCP);
+}
+END_TEST
+
 Suite *
 addr_suite(void)
 {
@@ -170,6 +191,7 @@ addr_suite(void)
 	tcase_add_test(tc, unmap_keeps_real_v6);
 	tcase_add_test(tc, source_key_v4_mapped_and_prefix);
 	tcase_add_test(tc, source_key_format);
+	tcase_add_test(tc, proto_names_both_ways);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 #include "check_superd.h"
 
@@ -50,15 +51,45 @@ record(struct pending *pd, enum first_status st)
 	return 0;
 }
 
+/* A descriptor looked for among those pending_watch() names. */
+struct watch_for {
+	int	 wf_fd;
+	int	 wf_seen;	/* times named */
+};
+
+/* An fd_watch_fn over a struct watch_for. */
+static void
+note_watch(void *arg, int fd)
+{
+	struct watch_for	*wf = arg;
+
+	if (fd == wf->wf_fd)
+		wf->wf_seen++;
+}
+
+/* The loop's answer when only *arg is readable. */
+static int
+only_ready(void *arg, int fd)
+{
+	return fd == *(const int *)arg;
+}
+
+/* Whether pending_watch() names fd, and the deadline it gives. */
+static int
+watched(int fd, int64_t *next)
+{
+	struct watch_for	 wf = { fd, 0 };
+
+	*next = 0;
+	pending_watch(note_watch, &wf, next);
+	return wf.wf_seen;
+}
+
 /* One turn of the loop for the connection fd: what is there is read. */
 static void
 turn(int fd)
 {
-	fd_set	 set;
-
-	FD_ZERO(&set);
-	FD_SET(fd, &set);
-	pending_read(&set);
+	pending_read(only_ready, &fd);
 }
 
 static void
@@ -133,6 +164,7 @@ START_TEST(pending_header_in_pieces_then_held)
 	struct peer	 pe;
 	size_t		 i;
 	int		 sp[2];
+	int64_t		 next;
 	char		 rest[8];
 
 	memset(&sc, 0, sizeof(sc));
@@ -168,6 +200,9 @@ START_TEST(pending_header_in_pieces_then_held)
 	turn(sp[0]);
 	ck_assert_int_eq(seen.calls, 0);
 	ck_assert_uint_eq(sv.sv_headers, 1);
+	/* Owing bytes: the loop watches it, until its deadline at most. */
+	ck_assert_int_eq(watched(sp[0], &next), 1);
+	ck_assert(next > mono_ms() && next <= mono_ms() + PROXY_SECONDS * 1000);
 	ck_assert_int_eq(write(sp[1], v2 + 16, sizeof(v2) - 16),
 	    (ssize_t)(sizeof(v2) - 16));
 	turn(sp[0]);
@@ -176,6 +211,8 @@ START_TEST(pending_header_in_pieces_then_held)
 	/* Held: no header owed, still pending, its bytes not read. */
 	ck_assert_uint_eq(sv.sv_headers, 0);
 	ck_assert_uint_eq(sv.sv_pending, 1);
+	ck_assert_int_eq(watched(sp[0], &next), 0);	/* the program's */
+	ck_assert_int_eq(next, 0);
 	turn(sp[0]);
 	ck_assert_int_eq(seen.calls, 1);
 	pending_timeouts(mono_ms() + 3600 * 1000);

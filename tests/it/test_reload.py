@@ -160,6 +160,54 @@ def test_running_instance_survives_removal_of_its_service(t):
                 what="the exit of the removed service's instance")
 
 
+def retired_status(sd):
+    """The `running` figure SIGUSR1 shows for the retired `leaving`, or None
+    when superd has no retired service of that name any more."""
+    mark = sd.mark()
+    sd.signal(signal.SIGUSR1)
+    sd.wait_log(tag("other") + r".*\bstatus\b", mark, what="the dump")
+    m = sd.find_log(tag("leaving") + r".*\bstatus retired running=(\d+)",
+                    mark)
+    return None if m is None else int(m.group(1))
+
+
+def end_instance(sd, s, pid, mark):
+    s.sendall(b"x\n")
+    read_until_eof(s)
+    sd.wait_log(tag("leaving") + r".*\bexit pid=%d\b" % pid, mark,
+                what="the exit of pid %d" % pid)
+
+
+def test_retired_service_freed_after_its_last_instance(t):
+    """A service removed by a reload stays in the retired table while an
+    instance of it runs, and leaves it once the last one is reaped: not
+    before (the instances still name it), not never (a leak per reload)."""
+    sd = t.start([service("leaving", server="/bin/sh",
+                          args=["-c", "echo $$; read x"]),
+                  echo("other", "x")])
+    socks = [connect(sd.port("leaving")) for _ in range(2)]
+    t.socks.extend(socks)
+    pids = [int(read_line(s)) for s in socks]
+    sd.rewrite([echo("other", "x")])
+    sd.reload()
+    check(retired_status(sd) == 2, "after the reload `leaving` is not "
+          "retired with its 2 instances running")
+    mark = sd.mark()
+    end_instance(sd, socks[0], pids[0], mark)
+    check(retired_status(sd) == 1, "one instance of the retired `leaving` "
+          "ended: it should stay retired with 1 running")
+    end_instance(sd, socks[1], pids[1], mark)
+    running = retired_status(sd)
+    check(running is None, "the retired `leaving` is still in the table "
+          "(running=%s) after its last instance ended" % running)
+    # The name and its settings come back as a new service, not the old one.
+    sd.rewrite([echo("other", "x"), echo("leaving", "back")])
+    sd.reload()
+    check(talk(sd.port("leaving")) == b"back\n", "a service added again "
+          "under the freed name does not answer")
+    check(retired_status(sd) is None, "the new `leaving` shows as retired")
+
+
 def test_sighup_storm(t):
     sd = t.start([echo("stormy", "s")])
     port = sd.port("stormy")
