@@ -3,7 +3,7 @@
  *
  *   loadgen -p PORT [-a ADDR] [-u] [-c CONC] (-n COUNT | -t SECONDS)
  *           [-m PAYLOAD] [-S] [-H] [-k CHECK] [-T TIMEOUT_MS] [-L LIMIT_S]
- *           [-P SERVERPID]
+ *           [-P SERVERPID] [-x 1|2]
  *
  * TCP: CONC connections are kept in flight; each one connects, sends
  * PAYLOAD, half-closes with -H, reads to end of input and checks the
@@ -11,7 +11,11 @@
  * answer; one not answered within TIMEOUT_MS counts as lost, and that
  * client goes on from a new socket so that a late answer cannot pass for
  * the next one.  -S puts a sequence number in front of each payload, so
- * no two requests are the same bytes.
+ * no two requests are the same bytes.  -x starts each TCP connection with
+ * a PROXY protocol header of version 1 or 2, sent in the same write as
+ * the request, as a load balancer passes its client on: a client of its
+ * own for each connection (10.0.0.0/8, fd00::/8 to an IPv6 target, port
+ * 1024 and up) to the target's address and port.
  *
  * CHECK is `any` (a non-empty reply), `echo` (the request back),
  * `exact:TEXT`, `suffix:TEXT` or `len:N`; TEXT and PAYLOAD take \n, \r,
@@ -30,6 +34,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <netinet/in.h>
 
@@ -49,6 +54,7 @@
 #define REQ_MAX		4096
 #define TICK_MS		10	/* the longest epoll wait: deadlines are checked */
 #define RETRY_PAUSE_NS	10000000	/* a turned-away client tries again after */
+#define PROXY_MAX	108	/* the longest v1 line (107), any v2 we send */
 
 enum state { ST_IDLE, ST_CONNECTING, ST_READING, ST_WAITING };
 
@@ -79,12 +85,15 @@ struct slot {
 	size_t		 sl_got;
 	size_t		 sl_reqlen;
 	char		 sl_req[REQ_MAX];
+	size_t		 sl_hdrlen;	/* -x: the PROXY header sent first */
+	char		 sl_hdr[PROXY_MAX];
 	char		*sl_buf;
 };
 
 static struct sockaddr_storage	 target;
 static socklen_t		 target_len;
 static int			 udp, half_close, seq_prefix;
+static int			 proxy_version;	/* -x: 1 or 2; 0: none */
 static char			 payload[REQ_MAX];
 static size_t			 payload_len;
 static enum check		 check = CK_ANY;
@@ -108,7 +117,7 @@ usage(void)
 	    "(-n COUNT | -t SECONDS)\n"
 	    "               [-m PAYLOAD] [-S] [-H] [-k CHECK] [-T TIMEOUT_MS] "
 	    "[-L LIMIT_S]\n"
-	    "               [-P SERVERPID]\n");
+	    "               [-P SERVERPID] [-x 1|2]\n");
 	exit(2);
 }
 
@@ -331,6 +340,69 @@ may_start(int64_t now)
 	return now < stop_starting;
 }
 
+/* A v2 header's address block: source and destination, then ports. */
+static size_t
+proxy_v2(uint8_t *out, const uint8_t *src, const uint8_t *dst, size_t alen,
+    unsigned sport, unsigned dport)
+{
+	static const uint8_t	 sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00,
+	    0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	size_t			 body = 2 * alen + 4;
+
+	memcpy(out, sig, sizeof(sig));
+	out[12] = 0x21;				/* version 2, PROXY */
+	out[13] = alen == 4 ? 0x11 : 0x21;	/* TCP over IPv4 / IPv6 */
+	out[14] = (uint8_t)(body >> 8);
+	out[15] = (uint8_t)body;
+	memcpy(out + 16, src, alen);
+	memcpy(out + 16 + alen, dst, alen);
+	out[16 + 2 * alen] = (uint8_t)(sport >> 8);
+	out[17 + 2 * alen] = (uint8_t)sport;
+	out[18 + 2 * alen] = (uint8_t)(dport >> 8);
+	out[19 + 2 * alen] = (uint8_t)dport;
+	return 16 + body;
+}
+
+/*
+ * The PROXY header of connection number n: its client is one of the load
+ * balancer's own, 10.0.0.0/8 (fd00::/8 to an IPv6 target), so that every
+ * connection comes from another address, as through a real one.
+ */
+static void
+make_proxy_header(struct slot *sl, unsigned long n)
+{
+	const struct sockaddr_in	*sin = (struct sockaddr_in *)&target;
+	const struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&target;
+	int				 v4 = target.ss_family == AF_INET;
+	const void			*dst;
+	unsigned			 sport, dport;
+	uint8_t				 src[16];
+	char				 s[INET6_ADDRSTRLEN];
+	char				 d[INET6_ADDRSTRLEN];
+	int				 len;
+
+	dst = v4 ? (const void *)&sin->sin_addr : (const void *)&sin6->sin6_addr;
+	dport = ntohs(v4 ? sin->sin_port : sin6->sin6_port);
+	sport = 1024 + (unsigned)(n % 64512);
+	memset(src, 0, sizeof(src));
+	src[0] = v4 ? 10 : 0xfd;
+	src[v4 ? 1 : 13] = (uint8_t)(n >> 16);
+	src[v4 ? 2 : 14] = (uint8_t)(n >> 8);
+	src[v4 ? 3 : 15] = (uint8_t)n;
+	if (proxy_version == 2) {
+		sl->sl_hdrlen = proxy_v2((uint8_t *)sl->sl_hdr, src, dst,
+		    v4 ? 4 : 16, sport, dport);
+		return;
+	}
+	inet_ntop(target.ss_family, src, s, sizeof(s));
+	inet_ntop(target.ss_family, dst, d, sizeof(d));
+	len = snprintf(sl->sl_hdr, sizeof(sl->sl_hdr),
+	    "PROXY %s %s %s %u %u\r\n", v4 ? "TCP4" : "TCP6", s, d, sport,
+	    dport);
+	sl->sl_hdrlen = len > 0 && (size_t)len < sizeof(sl->sl_hdr) ?
+	    (size_t)len : 0;
+}
+
 static void
 make_request(struct slot *sl)
 {
@@ -344,6 +416,8 @@ make_request(struct slot *sl)
 		payload_len = sizeof(sl->sl_req) - (size_t)n;
 	memcpy(sl->sl_req + n, payload, payload_len);
 	sl->sl_reqlen = (size_t)n + payload_len;
+	if (proxy_version != 0)
+		make_proxy_header(sl, started);
 }
 
 static enum outcome
@@ -378,10 +452,20 @@ watch(struct slot *sl, int op, uint32_t events)
 static void
 send_request(struct slot *sl, int64_t now)
 {
-	ssize_t	 n;
+	struct iovec	 iov[2];
+	struct msghdr	 msg;
+	ssize_t		 n;
 
-	n = send(sl->sl_fd, sl->sl_req, sl->sl_reqlen, MSG_NOSIGNAL);
-	if (n != (ssize_t)sl->sl_reqlen) {
+	/* The header and the request in one write, as a proxy sends them. */
+	iov[0].iov_base = sl->sl_hdr;
+	iov[0].iov_len = sl->sl_hdrlen;
+	iov[1].iov_base = sl->sl_req;
+	iov[1].iov_len = sl->sl_reqlen;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = sl->sl_hdrlen > 0 ? iov : iov + 1;
+	msg.msg_iovlen = sl->sl_hdrlen > 0 ? 2 : 1;
+	n = sendmsg(sl->sl_fd, &msg, MSG_NOSIGNAL);
+	if (n != (ssize_t)(sl->sl_hdrlen + sl->sl_reqlen)) {
 		finish(sl, n == -1 ? errno_outcome(errno) : OUT_OTHER, now);
 		return;
 	}
@@ -525,7 +609,7 @@ main(int argc, char *argv[])
 	enum outcome		 o;
 
 	payload_len = unescape("ping\\n", payload, sizeof(payload));
-	while ((ch = getopt(argc, argv, "a:c:Hk:L:m:n:p:P:St:T:u")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:Hk:L:m:n:p:P:St:T:ux:")) != -1) {
 		switch (ch) {
 		case 'a': addr = optarg; break;
 		case 'c': c = atoi(optarg); break;
@@ -541,11 +625,14 @@ main(int argc, char *argv[])
 		case 't': seconds = atof(optarg); break;
 		case 'T': timeout_ms = atol(optarg); break;
 		case 'u': udp = 1; break;
+		case 'x': proxy_version = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (port <= 0 || port > 65535 || c < 1 || c > CONC_MAX ||
-	    (max_count == 0) == (seconds <= 0) || limit_s <= 0)
+	    (max_count == 0) == (seconds <= 0) || limit_s <= 0 ||
+	    proxy_version < 0 || proxy_version > 2 ||
+	    (proxy_version != 0 && udp))
 		usage();
 	if (set_target(addr, port) == -1) {
 		fprintf(stderr, "loadgen: %s: only loopback addresses "

@@ -63,6 +63,11 @@ W_TIME = ["-m", "", "-k", "len:4"]
 W_ECHO = ["-H", "-m", "superd-bench echo\\n", "-k", "echo"]
 W_UDP_DAYTIME = ["-u", "-T", "250", "-k", "suffix:\\r\\n"]
 W_UDP_ECHO = ["-u", "-S", "-T", "250", "-k", "echo"]
+# The exec'd service behind a load balancer: (label, the PROXY header
+# version loadgen sends, 0 for none), against superd without and with
+# proxy_protocol; the concurrencies, the one the targets are read at first.
+PROXY_CASES = [("plain", 0), ("PROXY v2", 2), ("PROXY v1", 1)]
+PROXY_CONCS = (32, 1)
 
 
 def log(msg):
@@ -1007,6 +1012,49 @@ def table_builtins(ctx):
             s.stop()
 
 
+def table_proxy(ctx):
+    """Table 5: table 1's exec'd service behind superd without
+    proxy_protocol and behind superd with it (loadgen's address in
+    proxy_from), loadgen sending each connection's PROXY header as a load
+    balancer does, in the same write as the request."""
+    prog = ctx.prog("reply")
+    defaults = [("log_connections", "false"), ("instances", "0"),
+                ("user", lc(ctx.user))]
+    proxy = 'proxy_protocol = true; proxy_from = [ "127.0.0.1" ];'
+    plain = superd_server(ctx, "superd", [
+        ("reply", "server = %s;" % lc(prog), "tcp", "127.0.0.1")],
+        defaults, "proxy")
+    proxied = superd_server(ctx, "superd-proxy", [
+        ("reply", "server = %s; %s" % (lc(prog), proxy), "tcp",
+         "127.0.0.1")], defaults, "proxy")
+    ctx.commands["proxy"] = {
+        "superd": "superd -F -f superd.conf (port = 0; log_connections = "
+        "false; instances = 0), loadgen with no header",
+        "superd-proxy": "the same, the service with `%s`, loadgen -x 2 "
+        "or -x 1" % proxy}
+    up = start_servers([plain, proxied])
+    try:
+        groups = []
+        for conc in PROXY_CONCS:
+            groups.append([Cell(proxied if v else plain, "reply", conc,
+                                (["-x", str(v)] if v else []) + W_REPLY,
+                                label=label)
+                           for label, v in PROXY_CASES])
+        for c in groups[0]:
+            warm_up(ctx, [c])   # one at a time: each header version
+        run_rounds(ctx, groups, ctx.secs, ctx.proxy_reps, "proxy")
+        res = {"cells": {}, "reps": ctx.proxy_reps}
+        for g in groups:
+            for c in g:
+                res["cells"]["%s/c%d" % (c.label, c.conc)] = summary(c)
+        res["failed"] = {s.name: s.failed for s in (plain, proxied)
+                         if s.failed}
+        ctx.results["proxy"] = res
+    finally:
+        for s in up:
+            s.stop()
+
+
 def table_burst(ctx):
     """Table 3: each server with its default settings under a burst of 32
     clients, then one probe connection."""
@@ -1337,6 +1385,22 @@ def targets(ctx):
     add("conn/s to one service with %d configured / with 1" % big,
         paired(cps.get("%d services" % big), cps.get("1 service"), "cps"),
         0.9, True)
+    top = PROXY_CONCS[0]
+    for label, _ in PROXY_CASES[1:]:
+        a, b = "%s/c%d" % (label, top), "plain/c%d" % top
+        add("%s header read by superd: conn/s at c=%d / without "
+            "proxy_protocol" % (label, top), pr("proxy", a, b), 0.95, True)
+        add("%s header read by superd: superd's CPU per connection at "
+            "c=%d / without" % (label, top),
+            pr("proxy", a, b, "cpu_per_1000"), 1.15, False)
+    for label, _ in PROXY_CASES[1:]:
+        for conc in PROXY_CONCS[1:]:
+            a, b = "%s/c%d" % (label, conc), "plain/c%d" % conc
+            r = [pr("proxy", a, b, f) for f in ("cps", "cpu_per_1000")]
+            out.append(("%s header read by superd at c=%d, conn/s and CPU "
+                        "per connection / without" % (label, conc),
+                        "n/a" if None in r else "%.2f×, %.2f×" % tuple(r),
+                        "N/A" if None in r else "INFO"))
     return out
 
 
@@ -1648,6 +1712,45 @@ def report(ctx, started, elapsed, load_before, load_after):
             a("")
             a(foreign_line(sc["cps"].values()))
             a("")
+
+    px = ctx.results.get("proxy")
+    if px:
+        a("## 5. Behind a load balancer: the PROXY protocol")
+        a("")
+        a("Table 1's service behind two superd processes: one as in table "
+          "1, one whose service has `proxy_protocol` with loadgen's "
+          "address in `proxy_from`. loadgen plays the load balancer: in "
+          "the PROXY rows each connection starts with a header of that "
+          "version, in the same write as the request, naming a client of "
+          "its own (10.x.y.z); superd reads it, judges and shows that "
+          "client, and starts the program on the bytes after it. %d "
+          "rounds, twice table 1's: the ratios are close to 1. Each ratio "
+          "is to the row without a header at the same concurrency, paired "
+          "round by round." % px["reps"])
+        a("")
+        a("| header | clients | conn/s | ± | p50 ms | p99 ms | errors | "
+          "superd CPU ms / 1000 conn | conn/s / without | CPU per conn / "
+          "without |")
+        a("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for conc in PROXY_CONCS:
+            plain = px["cells"].get("plain/c%d" % conc)
+            for label, _ in PROXY_CASES:
+                c = px["cells"].get("%s/c%d" % (label, conc))
+                name = "none" if label == "plain" else label
+                if not c or c.get("cps") is None:
+                    a("| %s | %d | failed: %s ||||||||" % (
+                        name, conc, (c or {}).get("failed") or "?"))
+                    continue
+                a("| %s | %d | %s | %s%% | %s | %s | %d | %s | %s | %s |"
+                  % (name, conc, fmt(c["cps"]), fmt(c["spread_pct"]),
+                     fmt(c["p50_ms"], 2), fmt(c["p99_ms"], 2), c["errors"],
+                     fmt(c["cpu_per_1000"], 1),
+                     fmt(paired(c, plain, "cps"), 2) + "×",
+                     fmt(paired(c, plain, "cpu_per_1000"), 2) + "×"))
+        a("")
+        a(foreign_line(px["cells"].values()))
+        a("")
+        L.extend(commands_lines(ctx, "proxy"))
     return "\n".join(L) + "\n"
 
 
@@ -1674,7 +1777,7 @@ def main():
                     metavar="NAME=PATH", help="another superd binary to "
                     "measure beside superd in the exec and udp tables (an "
                     "older build, a variant)")
-    ap.add_argument("--only", default="exec,udp,builtins,burst,scale",
+    ap.add_argument("--only", default="exec,udp,builtins,burst,scale,proxy",
                     help="the tables to run")
     ap.add_argument("--concs", default="1,4,32",
                     help="the concurrencies of the exec'd-service table")
@@ -1710,6 +1813,8 @@ def main():
     ctx.builtin_secs = 0.3
     ctx.burst_secs = 2 if args.quick else 5
     ctx.scale_sizes = (10, 100, 1000)
+    # Twice the rounds: the ratios it is read by are close to 1.
+    ctx.proxy_reps = 2 * args.reps
     ctx.reloads = 2 if args.quick else 3
     only = set(args.only.split(","))
 
@@ -1724,7 +1829,8 @@ def main():
                 ctx.anchors[key] = (ctx.snapshot(path, key), version)
         for name, fn in (("exec", table_exec), ("udp", table_udp),
                          ("builtins", table_builtins),
-                         ("burst", table_burst), ("scale", table_scale)):
+                         ("burst", table_burst), ("scale", table_scale),
+                         ("proxy", table_proxy)):
             if name in only:
                 log("table %s (at %.0f s)" % (name, time.monotonic() - t0))
                 try:

@@ -15,12 +15,13 @@
  * the client is answered and closed.
  *
  * With proxy_protocol, a connection from a peer in proxy_from waits in
- * pending.c for its PROXY header first, holding no instance slot: at most
- * PROXY_WAITING of them per service at once, whoever sends them (a proxy
- * holds many connections; its address is no client's).  The header's
- * client is then the one judged, counted and shown; one admitted while
- * the service is at its limit stays there (FIRST_HELD), counted as an
- * instance, until a slot frees.  Any other peer is served as itself.
+ * pending.c for its PROXY header first (read right after the accept when
+ * it came with the connection, as it usually does), holding no instance
+ * slot: at most PROXY_WAITING of them per service at once, whoever sends
+ * them (a proxy holds many connections; its address is no client's).  The
+ * header's client is then the one judged, counted and shown; one admitted
+ * while the service is at its limit stays there (FIRST_HELD), counted as
+ * an instance, until a slot frees.  Any other peer is served as itself.
  */
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -417,13 +418,18 @@ mux_first(struct pending *pd, enum first_status st)
 	return 0;
 }
 
-/* Into pending.c, or closed: a descriptor select cannot watch, say. */
+/*
+ * Into pending.c, or closed: a descriptor select cannot watch, say.  What
+ * came with the connection is read at once; done may have had it then.
+ */
 static int
 wait_first(struct service *sv, int fd, const struct peer *pe,
     enum first_kind kind, pending_fn done)
 {
-	if (pending_add(sv, fd, pe, kind, done) == 0)
+	if (pending_add(sv, fd, pe, kind, done) == 0) {
+		pending_read_newest();
 		return 0;
+	}
 	service_pause(sv, errno == EMFILE ? "out of descriptors" :
 	    "out of memory");
 	close(fd);

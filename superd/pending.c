@@ -19,6 +19,9 @@
  * counted per client too (pending_count_source), so that loop.c can keep
  * one client from taking every entry.
  *
+ * A connection is read first right after it is added (pending_read_newest),
+ * since what it owes has usually come with it.
+ *
  * A connection whose header is in may have to wait for an instance slot
  * (FIRST_HELD): it is not read meanwhile, and pending_held() asks its
  * callback again on every turn of the loop.
@@ -195,6 +198,29 @@ pending_read(fd_ready_fn ready, void *set)
 		    pending_finish(i, (enum first_status)st) == 1)
 			i++;
 	}
+}
+
+/*
+ * Reads the connection pending_add took last, at once: a proxy sends its
+ * header with the connection (a client its tcpmux name), so it is usually
+ * there when the connection is accepted, and leaving it for the loop would
+ * cost every connection a turn of pselect() of its own.  Whatever is not
+ * in yet is waited for like any other; a header followed by a name in the
+ * same bytes is read to the end.
+ */
+void
+pending_read_newest(void)
+{
+	size_t	 i = ntable - 1;
+	int	 st;
+
+	if (ntable == 0)
+		return;
+	/* Kept (1): at the same place, owing what comes next. */
+	while (table[i]->pd_kind != FIRST_HELD &&
+	    (st = first_read(table[i])) != -1 &&
+	    pending_finish(i, (enum first_status)st) == 1)
+		;
 }
 
 /* Connections whose deadline has come. */

@@ -561,6 +561,7 @@ int		 pending_add(struct service *, int, const struct peer *,
 		    enum first_kind, pending_fn);
 void		 pending_watch(fd_watch_fn, void *, int64_t *);
 void		 pending_read(fd_ready_fn, void *);
+void		 pending_read_newest(void);
 void		 pending_timeouts(int64_t);
 void		 pending_held(void);
 void		 pending_rebind(struct service *, struct service *);

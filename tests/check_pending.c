@@ -231,6 +231,78 @@ START_TEST(pending_header_in_pieces_then_held)
 }
 END_TEST
 
+/*
+ * What came with a connection is read as soon as it is added, with no turn
+ * of the loop: a header and the name behind it both, and of that
+ * connection alone.  One with nothing yet waits as any other, and one held
+ * for an instance slot is not read.
+ */
+START_TEST(pending_reads_the_newest_at_once)
+{
+	struct svc_conf	 sc;
+	struct service	 sv;
+	struct peer	 pe;
+	int		 older[2], sp[2];
+	char		 rest[16];
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	sv.sv_conf = &sc;
+	memset(&pe, 0, sizeof(pe));
+	memset(&seen, 0, sizeof(seen));
+	pending_read_newest();		/* nothing pending: nothing done */
+	ck_assert_int_eq(seen.calls, 0);
+	seen.then_tcpmux = 1;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, older), 0);
+	ck_assert_int_eq(pending_add(&sv, older[0], &pe, FIRST_PROXY, record),
+	    0);
+	client_says(older[1], "PROXY TCP4 192.0.2.1 127.0.0.1 1 2\r\n");
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	client_says(sp[1], "PROXY TCP4 192.0.2.7 127.0.0.1 1 2\r\n"
+	    "target\r\nafter");
+	ck_assert_int_eq(pending_add(&sv, sp[0], &pe, FIRST_PROXY, record), 0);
+	ck_assert_uint_eq(sv.sv_pending, 2);
+	pending_read_newest();
+	ck_assert_int_eq(seen.calls, 2);
+	ck_assert_int_eq(seen.st, FIRST_DONE);
+	ck_assert_str_eq(seen.src, "192.0.2.7");
+	ck_assert_str_eq(seen.name, "target");
+	ck_assert_int_eq(recv(sp[0], rest, sizeof(rest), MSG_DONTWAIT), 5);
+	ck_assert_int_eq(memcmp(rest, "after", 5), 0);
+	/* The older one is the loop's to read, on its turn. */
+	ck_assert_uint_eq(sv.sv_pending, 1);
+	ck_assert_uint_eq(sv.sv_headers, 1);
+	close(sp[0]);
+	close(sp[1]);
+
+	/* Nothing sent yet: it waits, and is read on the loop's turn. */
+	memset(&seen, 0, sizeof(seen));
+	seen.then_hold = 1;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(pending_add(&sv, sp[0], &pe, FIRST_PROXY, record), 0);
+	pending_read_newest();
+	ck_assert_int_eq(seen.calls, 0);
+	ck_assert_uint_eq(sv.sv_headers, 2);
+	client_says(sp[1], "PROXY TCP4 192.0.2.8 127.0.0.1 1 2\r\nhi");
+	turn(sp[0]);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_str_eq(seen.src, "192.0.2.8");
+	/* Held for a slot: the bytes behind the header are the program's. */
+	ck_assert_uint_eq(sv.sv_headers, 1);
+	pending_read_newest();
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_int_eq(recv(sp[0], rest, sizeof(rest), MSG_PEEK |
+	    MSG_DONTWAIT), 2);
+	pending_rebind(&sv, NULL);
+	ck_assert_uint_eq(sv.sv_pending, 0);
+	ck_assert_uint_eq(sv.sv_headers, 0);
+	close(sp[0]);
+	close(sp[1]);
+	close(older[0]);
+	close(older[1]);
+}
+END_TEST
+
 /* A connection of sv waiting for a name; *client is the other end. */
 static int
 mux_conn(struct service *sv, int *client)
@@ -352,6 +424,7 @@ pending_suite(void)
 
 	tcase_add_test(tc, pending_takes_exactly_the_first_bytes);
 	tcase_add_test(tc, pending_header_in_pieces_then_held);
+	tcase_add_test(tc, pending_reads_the_newest_at_once);
 	tcase_add_test(tc, pending_bad_closed_late_and_dropped);
 	tcase_add_test(tc, pending_counts_a_client_by_its_prefix);
 	suite_add_tcase(s, tc);
