@@ -8,6 +8,7 @@
  * (adopt.c): they count as any other, and since they are no children of
  * this superd their end is seen on their pidfd instead.
  */
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -80,29 +81,33 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 
 /*
  * An instance the previous superd started, known by its pidfd (which the
- * table owns from now on): counted for `instances`, `per_source` and its
- * `timeout` from its own start.
+ * table owns from now on) and stored in systemd's store under fdname:
+ * counted for `instances`, `per_source` and its `timeout` from its own
+ * start.
  */
 int
 child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
-    int64_t start)
+    int64_t start, const char *fdname)
 {
 	struct child	*ch;
+	char		*name;
 
-	if ((ch = child_new(sv, pid, peer, start)) == NULL)
+	if ((name = strdup(fdname)) == NULL)
 		return -1;
+	if ((ch = child_new(sv, pid, peer, start)) == NULL) {
+		free(name);
+		return -1;
+	}
 	ch->ch_pidfd = pidfd;
+	ch->ch_fdname = name;
 	return 0;
 }
 
-/* A stop: each instance to the store, for the next superd to count. */
-void
-child_hand_over(void)
+/* The i-th running instance (i < child_count()), for a stop to hand over. */
+const struct child *
+child_at(size_t i)
 {
-	size_t	 i;
-
-	for (i = 0; i < nchildren; i++)
-		adopt_hand_over(&children[i]);
+	return i < nchildren ? &children[i] : NULL;
 }
 
 static struct child *
@@ -216,30 +221,48 @@ child_reap_all(void)
 		log_warn("waitpid");
 }
 
-static void
-watch_fd(fd_set *set, int *maxfd, int fd)
+/* Adds the stderr pipes that may be read now to the loop's set. */
+void
+child_watch_stderr(fd_set *set, int *maxfd, int64_t now, int64_t *next)
 {
-	if (fd < 0 || fd >= FD_SETSIZE)
-		return;
-	FD_SET(fd, set);
-	if (fd > *maxfd)
-		*maxfd = fd;
+	size_t	 i;
+	int	 fd;
+
+	for (i = 0; i < nchildren; i++) {
+		fd = children[i].ch_err.el_fd;
+		if (fd == -1 || !errlog_ready(children[i].ch_svc, now, next))
+			continue;
+		FD_SET(fd, set);
+		if (fd > *maxfd)
+			*maxfd = fd;
+	}
 }
 
-/*
- * Adds to the loop's set the stderr pipes that may be read now, and the
- * pidfds of adopted instances (readable once they end).
- */
 void
-child_watch(fd_set *set, int *maxfd, int64_t now, int64_t *next)
+child_read_stderr(const fd_set *set)
 {
 	size_t	 i;
 
-	for (i = 0; i < nchildren; i++) {
-		watch_fd(set, maxfd, children[i].ch_pidfd);
+	for (i = 0; i < nchildren; i++)
 		if (children[i].ch_err.el_fd != -1 &&
-		    errlog_ready(children[i].ch_svc, now, next))
-			watch_fd(set, maxfd, children[i].ch_err.el_fd);
+		    FD_ISSET(children[i].ch_err.el_fd, set))
+			errlog_read(&children[i].ch_err, children[i].ch_svc, 0);
+}
+
+/* Adds the pidfds of adopted instances (readable once they end). */
+void
+child_watch_adopted(fd_set *set, int *maxfd)
+{
+	size_t	 i;
+	int	 fd;
+
+	for (i = 0; i < nchildren; i++) {
+		fd = children[i].ch_pidfd;
+		if (fd < 0 || fd >= FD_SETSIZE)
+			continue;
+		FD_SET(fd, set);
+		if (fd > *maxfd)
+			*maxfd = fd;
 	}
 }
 
@@ -258,7 +281,8 @@ adopted_end(struct child *ch, int64_t now)
 		log_info("%s: exit pid=%ld ended duration=%lld.%03lld (started "
 		    "by the previous superd)", sc->sc_name, (long)ch->ch_pid,
 		    (long long)(ms / 1000), (long long)(ms % 1000));
-	adopt_ended(ch);
+	handover_unstore_name(ch->ch_fdname);
+	free(ch->ch_fdname);
 	close(ch->ch_pidfd);
 	if (sv->sv_running > 0)
 		sv->sv_running--;
@@ -268,15 +292,11 @@ adopted_end(struct child *ch, int64_t now)
 }
 
 void
-child_read(const fd_set *set)
+child_read_adopted(const fd_set *set)
 {
 	size_t	 i;
 	int	 fd;
 
-	for (i = 0; i < nchildren; i++)
-		if (children[i].ch_err.el_fd != -1 &&
-		    FD_ISSET(children[i].ch_err.el_fd, set))
-			errlog_read(&children[i].ch_err, children[i].ch_svc, 0);
 	for (i = 0; i < nchildren; ) {
 		fd = children[i].ch_pidfd;
 		if (fd != -1 && fd < FD_SETSIZE && FD_ISSET(fd, set))
@@ -292,7 +312,8 @@ child_signal(const struct child *ch, int signo)
 	/* Adopted: its pid could be another's by now; only the pidfd is
 	   sure, and reaches the instance alone. */
 	if (ch->ch_pidfd != -1) {
-		(void)adopt_signal(ch, signo);
+		(void)syscall(SYS_pidfd_send_signal, ch->ch_pidfd, signo, NULL,
+		    0);
 		return;
 	}
 	/* The instance leads its own session: reach its helpers too. */

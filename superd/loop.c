@@ -110,7 +110,8 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 				fdset_add(fs, svs[i]->sv_ls[j]->ls_fd);
 	}
 	pending_watch(&fs->fs_read, &fs->fs_max, next);
-	child_watch(&fs->fs_read, &fs->fs_max, now, next);
+	child_watch_stderr(&fs->fs_read, &fs->fs_max, now, next);
+	child_watch_adopted(&fs->fs_read, &fs->fs_max);
 }
 
 /* Out of descriptors or processes: rest a moment instead of spinning. */
@@ -654,7 +655,8 @@ dispatch(struct fdset *fs)
 				listener_ready(svs[i], ls);
 		}
 	}
-	child_read(&fs->fs_read);
+	child_read_stderr(&fs->fs_read);
+	child_read_adopted(&fs->fs_read);
 	pending_read(&fs->fs_read);
 }
 
