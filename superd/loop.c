@@ -693,7 +693,7 @@ reload(void)
 			    "running configuration", cur->cf_file,
 			    errs.ce_count);
 		config_errors_clear(&errs);
-		notify("READY=1\nSTATUS=reload rejected: configuration errors");
+		status_ready(1);
 		return;
 	}
 	config_errors_clear(&errs);
@@ -703,7 +703,7 @@ reload(void)
 	launch_settle();	/* no child is still reading the old one */
 	if (servtab_apply(nc) == -1)
 		log_warn("reload");
-	notify("READY=1\nSTATUS=running");
+	status_ready(0);
 }
 
 /* The `more refusals not logged` lines whose second is over (refuse.c). */
@@ -748,6 +748,7 @@ loop_run(void)
 		errlog_spares_expire(now, &next);
 		refusal_summaries(now, &next);
 		launch_pending(now, &next);
+		status_tick(now, &next);
 		FD_ZERO(&fs.fs_read);
 		fs.fs_max = -1;
 		watch_services(&fs, now, &next);

@@ -398,6 +398,7 @@ main(int argc, char **argv)
 		log_warn("cannot write the pid file");
 		goto fail;
 	}
+	status_init();
 	if (signals_init() == -1) {
 		log_warn("cannot set up signals");
 		goto fail;
@@ -411,7 +412,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	handover_close_rest();
-	notify("READY=1\nSTATUS=running");
+	status_ready(0);
 	loop_run();
 	notify("STOPPING=1");
 	log_info("stopping");

@@ -88,3 +88,10 @@ notify(const char *state)
 {
 	notify_fd(state, -1);
 }
+
+/* Whether anyone listens: without systemd there is nothing to tell. */
+int
+notify_active(void)
+{
+	return notify_len != 0;
+}

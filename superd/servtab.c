@@ -24,6 +24,8 @@ static size_t		  ntable;
 static struct service	**retired;
 static size_t		  nretired;
 static char		 *ports_override;	/* -P, or NULL */
+static unsigned long	  gone_served;	/* of services a reload removed */
+static unsigned long	  gone_refused;
 
 static int		  ports_write(void);
 
@@ -248,6 +250,8 @@ retire(struct service *sv)
 {
 	struct service	**grown;
 
+	gone_served += sv->sv_started;
+	gone_refused += sv->sv_refused;
 	listeners_close(sv);
 	pending_rebind(sv, NULL);	/* answered and closed */
 	(void)errlog_spares_drop(sv);	/* no instance of it starts again */
@@ -578,6 +582,25 @@ servtab_close_all(void)
 	for (i = 0; i < ntable; i++)
 		for (j = 0; j < table[i]->sv_nls; j++)
 			listener_stop(table[i]->sv_ls[j]);
+}
+
+/* The figures of superd's status line (status.c). */
+void
+servtab_totals(struct totals *tt)
+{
+	size_t	 i;
+
+	tt->tt_services = ntable;
+	tt->tt_running = 0;
+	tt->tt_served = gone_served;
+	tt->tt_refused = gone_refused;
+	for (i = 0; i < ntable; i++) {
+		tt->tt_running += table[i]->sv_running;
+		tt->tt_served += table[i]->sv_started;
+		tt->tt_refused += table[i]->sv_refused;
+	}
+	for (i = 0; i < nretired; i++)
+		tt->tt_running += retired[i]->sv_running;
 }
 
 const struct conf *

@@ -420,6 +420,13 @@ void		 servtab_dump(void);
 void		 servtab_retry(int64_t, int64_t *);
 void		 servtab_set_ports(const char *);
 const struct conf *servtab_conf(void);
+struct totals {
+	size_t		 tt_services;	/* in the table */
+	unsigned long	 tt_running;	/* instances, retired services' too */
+	unsigned long	 tt_served;	/* since start, removed services' too */
+	unsigned long	 tt_refused;
+};
+void		 servtab_totals(struct totals *);
 
 /* policy.c: whether a client may be served now, pure */
 const char	*policy_admit(struct service *, const char *, unsigned, int64_t);
@@ -571,6 +578,12 @@ unsigned	 pending_count_source(const struct service *, const char *);
 void		 notify_init(void);
 void		 notify(const char *);
 void		 notify_fd(const char *, int);
+int		 notify_active(void);
+
+/* status.c */
+void		 status_init(void);
+void		 status_ready(int);
+void		 status_tick(int64_t, int64_t *);
 
 /* handover.c */
 #define FDNAME_MAX	256	/* systemd's limit on a stored descriptor's name */
