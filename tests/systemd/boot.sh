@@ -68,4 +68,6 @@ pivot_root . oldroot
 umount -l /oldroot
 rmdir /oldroot
 export container=superd-test
-exec /lib/systemd/systemd --system --log-target=console
+# The journal gets systemd's own lines on the units (a watchdog timeout,
+# say) along with the services'.
+exec /lib/systemd/systemd --system --log-target=journal

@@ -128,3 +128,43 @@ def test_upgrade_refuses_no_one(m, deb):
     under_load(m, lambda: m.sh("dpkg -i /root/%s" % name, timeout=120), 1)
     check(m.unit("superd", "MainPID")["MainPID"] != pid,
           "the upgrade did not restart superd")
+
+
+WATCHDOG = """[Service]
+WatchdogSec=1s
+"""
+
+
+def test_watchdog_restarts_a_wedged_superd_refusing_no_one(m, deb):
+    """With WatchdogSec=1s, a superd whose loop stops (SIGSTOP) misses its
+    pings: systemd logs the watchdog timeout, kills it and starts it
+    again, and the clients that connected meanwhile wait in the stored
+    listeners' backlog and are served."""
+    setup(m, deb)
+    m.sh("mkdir -p /etc/systemd/system/superd.service.d")
+    m.write("/etc/systemd/system/superd.service.d/watchdog.conf", WATCHDOG)
+    m.sh("systemctl daemon-reload && systemctl restart superd")
+    wait_for(lambda: m.unit("superd", "WatchdogUSec")["WatchdogUSec"]
+             in ("1s", "1000000"), 5, "WatchdogSec=1s in force")
+    pid = m.unit("superd", "MainPID")["MainPID"]
+    with Load(m, PORT) as load:
+        wait_for(lambda: load.served() > 20, 5, "clients served")
+        time.sleep(2.5)         # the pings keep it up meanwhile
+        check(m.unit("superd", "MainPID")["MainPID"] == pid,
+              "superd was restarted though its loop turned")
+        m.sh("kill -STOP %s" % pid)
+        stopped = load.served()
+        wait_for(lambda: m.unit("superd", "MainPID")["MainPID"]
+                 not in (pid, "0"), 10, "a new superd after the watchdog "
+                 "timeout")
+        wait_for(lambda: load.served() > stopped + 20, 10,
+                 "clients served by the new superd")
+    check(load.counts["refused"] == 0 and load.counts["other"] == 0,
+          "clients across the watchdog's restart: %s, first errors %s" %
+          (load.counts, load.errors))
+    with open(m.console, errors="replace") as f:
+        console = f.read()
+    check("Watchdog timeout" in console + m.journal("superd"),
+          "systemd logged no watchdog timeout: %s" % m.console_tail())
+    check(int(m.unit("superd", "NRestarts")["NRestarts"]) >= 1,
+          "systemd counts no restart")

@@ -1,6 +1,7 @@
 """The superd package's unit (packaging/debian/superd.service) under a
 real systemd: installed with dpkg, started, reloaded, stopped."""
 
+import re
 import time
 
 from harness import check, read_line, wait_for
@@ -69,6 +70,47 @@ def test_install_starts_a_notify_unit_that_serves_and_logs(m, deb):
     add_config(m, ECHO)
     wait_for(lambda: "tcat: start pid=" in m.journal("superd"), 5,
              "superd's start line in the journal")
+
+
+def status_text(m):
+    return m.unit("superd", "StatusText")["StatusText"]
+
+
+def settled(text):
+    match = re.fullmatch(r"2 services, 0 running, (\d+) served, 0 refused",
+                         text)
+    return match if match and int(match.group(1)) >= 2 else None
+
+
+def test_status_line_counts_what_superd_serves(m, deb):
+    """systemctl status shows superd's STATUS= line: its services, running
+    instances, clients served and refused, as they change."""
+    installed(m, deb)
+    add_config(m, HOLD, (ECHO_PORT, HOLD_PORT))
+    # add_config's own clients (one a port at least) are served, counted
+    # and gone.
+    first = wait_for(lambda: settled(status_text(m)), 5, "StatusText "
+                     "counting add_config's clients (it is %s)" %
+                     status_text(m))
+    served = int(first.group(1))
+    for _ in range(3):
+        check(echoes(m, ECHO_PORT), "tcat does not answer")
+    served += 3
+    held = m.connect(HOLD_PORT)
+    try:
+        held.sendall(b"held\n")
+        check(read_line(held) == b"held", "the held instance did not answer")
+        want = "2 services, 1 running, %d served, 0 refused" % (served + 1)
+        wait_for(lambda: status_text(m) == want, 5, "StatusText=%s (it is "
+                 "%s)" % (want, status_text(m)))
+    finally:
+        held.close()
+    want = "2 services, 0 running, %d served, 0 refused" % (served + 1)
+    wait_for(lambda: status_text(m) == want, 5, "StatusText=%s once the "
+             "held client left (it is %s)" % (want, status_text(m)))
+    out = m.sh("systemctl status superd", check=False).stdout
+    check("Status: \"%s\"" % want in out, "systemctl status does not show "
+          "the line: %s" % out)
 
 
 def test_broken_reload_is_refused_and_the_running_config_kept(m, deb):
