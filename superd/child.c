@@ -3,7 +3,10 @@
  *
  * Owns every child superd started: which service and listener it belongs
  * to, whom it serves, when it started and when it must stop.  Children
- * are reaped in one pass whenever SIGCHLD reaches the loop.
+ * are reaped in one pass whenever SIGCHLD reaches the loop.  The table
+ * also holds the instances the previous superd started and handed over
+ * (adopt.c): they count as any other, and since they are no children of
+ * this superd their end is seen on their pidfd instead.
  */
 #include <sys/wait.h>
 
@@ -26,9 +29,9 @@ child_count(void)
 	return nchildren;
 }
 
-int
-child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
-    const char *peer, struct errlog *el)
+/* A new entry of the table, started at start; NULL when out of memory. */
+static struct child *
+child_new(struct service *sv, pid_t pid, const char *peer, int64_t start)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct child		*ch, *grown;
@@ -37,11 +40,8 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 		size_t cap = children_cap ? children_cap * 2 : 64;
 
 		grown = reallocarray(children, cap, sizeof(*children));
-		if (grown == NULL) {
-			errlog_close(el, sv);
-			nuntracked++;
-			return -1;
-		}
+		if (grown == NULL)
+			return NULL;
 		children = grown;
 		children_cap = cap;
 	}
@@ -49,18 +49,61 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 	memset(ch, 0, sizeof(*ch));
 	ch->ch_pid = pid;
 	ch->ch_svc = sv;
-	ch->ch_wait = wait_ls;
+	ch->ch_pidfd = -1;
+	ch->ch_err = (struct errlog)ERRLOG_NONE;
 	strncpy(ch->ch_peer, peer, sizeof(ch->ch_peer) - 1);
 	(void)addr_key(ch->ch_peer, &ch->ch_src);	/* "-", "pid N": none */
-	ch->ch_start = mono_ms();
-	ch->ch_err = *el;
+	ch->ch_start = start;
 	if (sc->sc_timeout > 0)
 		ch->ch_deadline = ch->ch_start + (int64_t)sc->sc_timeout * 1000;
 	sv->sv_running++;
+	return ch;
+}
+
+int
+child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
+    const char *peer, struct errlog *el)
+{
+	struct child	*ch;
+
+	if ((ch = child_new(sv, pid, peer, mono_ms())) == NULL) {
+		errlog_close(el, sv);
+		nuntracked++;
+		return -1;
+	}
+	ch->ch_wait = wait_ls;
+	ch->ch_err = *el;
 	sv->sv_started++;
 	if (wait_ls != NULL)
 		wait_ls->ls_waitpid = pid;
 	return 0;
+}
+
+/*
+ * An instance the previous superd started, known by its pidfd (which the
+ * table owns from now on): counted for `instances`, `per_source` and its
+ * `timeout` from its own start.
+ */
+int
+child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
+    int64_t start)
+{
+	struct child	*ch;
+
+	if ((ch = child_new(sv, pid, peer, start)) == NULL)
+		return -1;
+	ch->ch_pidfd = pidfd;
+	return 0;
+}
+
+/* A stop: each instance to the store, for the next superd to count. */
+void
+child_hand_over(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nchildren; i++)
+		adopt_hand_over(&children[i]);
 }
 
 static struct child *
@@ -172,34 +215,74 @@ child_reap_all(void)
 		log_warn("waitpid");
 }
 
-/* Gives the loop the stderr pipes that may be read now. */
+/*
+ * Adds to the loop's set the stderr pipes that may be read now, and the
+ * pidfds of adopted instances (readable once they end).
+ */
 void
-child_watch_stderr(fd_watch_fn watch, void *set, int64_t now, int64_t *next)
+child_watch(fd_watch_fn watch, void *set, int64_t now, int64_t *next)
 {
 	size_t	 i;
-	int	 fd;
 
 	for (i = 0; i < nchildren; i++) {
-		fd = children[i].ch_err.el_fd;
-		if (fd != -1 && errlog_ready(children[i].ch_svc, now, next))
-			watch(set, fd);
+		if (children[i].ch_pidfd != -1)
+			watch(set, children[i].ch_pidfd);
+		if (children[i].ch_err.el_fd != -1 &&
+		    errlog_ready(children[i].ch_svc, now, next))
+			watch(set, children[i].ch_err.el_fd);
 	}
 }
 
+/*
+ * An adopted instance ended: logged (without a status: it was no child
+ * of this superd's, so none can be had), out of the store and the table.
+ */
+static void
+adopted_end(struct child *ch, int64_t now)
+{
+	const struct svc_conf	*sc = ch->ch_svc->sv_conf;
+	struct service		*sv = ch->ch_svc;
+	int64_t			 ms = now - ch->ch_start;
+
+	if (sc->sc_log_connections)
+		log_info("%s: exit pid=%ld ended duration=%lld.%03lld (started "
+		    "by the previous superd)", sc->sc_name, (long)ch->ch_pid,
+		    (long long)(ms / 1000), (long long)(ms % 1000));
+	adopt_ended(ch);
+	close(ch->ch_pidfd);
+	if (sv->sv_running > 0)
+		sv->sv_running--;
+	*ch = children[--nchildren];
+}
+
 void
-child_read_stderr(fd_ready_fn ready, void *set)
+child_read(fd_ready_fn ready, void *set)
 {
 	size_t	 i;
+	int	 fd;
 
 	for (i = 0; i < nchildren; i++)
 		if (children[i].ch_err.el_fd != -1 &&
 		    ready(set, children[i].ch_err.el_fd))
 			errlog_read(&children[i].ch_err, children[i].ch_svc, 0);
+	for (i = 0; i < nchildren; ) {
+		fd = children[i].ch_pidfd;
+		if (fd != -1 && ready(set, fd))
+			adopted_end(&children[i], mono_ms());	/* i: the next */
+		else
+			i++;
+	}
 }
 
 static void
 child_signal(const struct child *ch, int signo)
 {
+	/* Adopted: its pid could be another's by now; only the pidfd is
+	   sure, and reaches the instance alone. */
+	if (ch->ch_pidfd != -1) {
+		(void)adopt_signal(ch, signo);
+		return;
+	}
 	/* The instance leads its own session: reach its helpers too. */
 	if (kill(-ch->ch_pid, signo) == -1)
 		(void)kill(ch->ch_pid, signo);

@@ -151,8 +151,19 @@ handover_init(void)
 		for (i = 0; inherited != NULL && i < n; i++) {
 			listen_fdname(names, (size_t)i,
 			    inherited[i].in_name, sizeof(inherited[i].in_name));
-			(void)inherited_read(&inherited[i],
-			    LISTEN_FDS_START + (int)i);
+			if (!adopt_is_instance(inherited[i].in_name)) {
+				(void)inherited_read(&inherited[i],
+				    LISTEN_FDS_START + (int)i);
+				continue;
+			}
+			/* A running instance's pidfd: adopt.c's. */
+			inherited[i].in_fd = -1;
+			if (fcntl(LISTEN_FDS_START + (int)i, F_SETFD,
+			    FD_CLOEXEC) == -1)
+				log_warn("inherited descriptor %d", (int)i +
+				    LISTEN_FDS_START);
+			adopt_keep(LISTEN_FDS_START + (int)i,
+			    inherited[i].in_name);
 		}
 		if (inherited != NULL)
 			ninherited = (size_t)n;
@@ -183,6 +194,22 @@ same_address(const struct sockaddr_storage *a,
 }
 
 /*
+ * src as systemd takes it in a stored descriptor's name: every byte it
+ * refuses (controls, DEL, ':') becomes '_', one for one.
+ */
+void
+fdname_clean(char *dst, size_t size, const char *src)
+{
+	size_t	 i;
+
+	snprintf(dst, size, "%s", src);
+	for (i = 0; dst[i] != '\0'; i++)
+		if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f ||
+		    dst[i] == ':')
+			dst[i] = '_';
+}
+
+/*
  * The name ls has in the store: "SERVICE/N/INODE" for its N-th listener
  * and the socket's inode, so that no two stored sockets share a name and
  * FDSTOREREMOVE takes exactly one; anything systemd does not take in a
@@ -195,22 +222,21 @@ handover_name(const struct listener *ls, int fd, char *buf, size_t size)
 {
 	const struct service	*sv = ls->ls_svc;
 	struct stat		 st;
-	size_t			 i, n, len;
+	size_t			 n, len;
 
 	for (n = 0; n < sv->sv_nls && sv->sv_ls[n] != ls; n++)
 		continue;
-	snprintf(buf, size, "%s/%zu/", sv->sv_conf->sc_name, n);
-	for (i = 0; buf[i] != '\0'; i++)
-		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f ||
-		    buf[i] == ':')
-			buf[i] = '_';
+	fdname_clean(buf, size, sv->sv_conf->sc_name);
+	len = strlen(buf);
+	snprintf(buf + len, size - len, "/%zu/", n);
 	len = strlen(buf);
 	if (fd != -1 && fstat(fd, &st) == 0)
 		snprintf(buf + len, size - len, "%ju", (uintmax_t)st.st_ino);
 }
 
-static void
-unstore_name(const char *name)
+/* Takes the descriptor stored under name out of the store. */
+void
+handover_unstore_name(const char *name)
 {
 	char	 msg[FDNAME_MAX + 32];
 
@@ -292,24 +318,35 @@ handover_close_rest(void)
 		    inherited[i].in_name : "unnamed", inherited[i].in_fd);
 		close(inherited[i].in_fd);
 		if (inherited[i].in_name[0] != '\0')
-			unstore_name(inherited[i].in_name);
+			handover_unstore_name(inherited[i].in_name);
 	}
 	free(inherited);
 	inherited = NULL;
 	ninherited = 0;
 }
 
+/* Hands fd to systemd's store under name. */
+void
+handover_store_fd(const char *name, int fd)
+{
+	char	 msg[FDNAME_MAX + 32];
+
+	if (!store_allowed)
+		return;
+	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+	notify_fd(msg, fd);
+}
+
 /* Hands ls's socket to systemd's store. */
 void
 handover_store(const struct listener *ls)
 {
-	char	 msg[FDNAME_MAX + 32], name[FDNAME_MAX];
+	char	 name[FDNAME_MAX];
 
 	if (!store_allowed || ls->ls_fd == -1)
 		return;
 	handover_name(ls, ls->ls_fd, name, sizeof(name));
-	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
-	notify_fd(msg, ls->ls_fd);
+	handover_store_fd(name, ls->ls_fd);
 }
 
 /* Takes a listener a reload retires out of the store. */
@@ -319,7 +356,7 @@ handover_unstore(const struct listener *ls)
 	char	 name[FDNAME_MAX];
 
 	handover_name(ls, ls->ls_fd, name, sizeof(name));
-	unstore_name(name);
+	handover_unstore_name(name);
 }
 
 /* Whether the store keeps superd's sockets across a stop. */

@@ -115,7 +115,7 @@ watch_services(struct fdset *fs, int64_t now, int64_t *next)
 				fdset_add(fs, svs[i]->sv_ls[j]->ls_fd);
 	}
 	pending_watch(fdset_add, fs, next);
-	child_watch_stderr(fdset_add, fs, now, next);
+	child_watch(fdset_add, fs, now, next);
 }
 
 /* Out of descriptors or processes: rest a moment instead of spinning. */
@@ -664,7 +664,7 @@ dispatch(struct fdset *fs)
 				listener_ready(svs[i], ls);
 		}
 	}
-	child_read_stderr(fdset_has, fs);
+	child_read(fdset_has, fs);
 	pending_read(fdset_has, fs);
 }
 
@@ -731,10 +731,12 @@ loop_run(void)
 			launch_settle();	/* before the services go */
 			return;
 		}
-		if (signals_take(SIG_CHILD)) {
+		if (signals_take(SIG_CHILD))
 			child_reap_all();
-			servtab_sweep();	/* retired services now unused */
-		}
+		/* Retired services left unused by a reap, an adopted
+		   instance's end or a header given up: a walk of the
+		   retired only, most often none. */
+		servtab_sweep();
 		if (signals_take(SIG_RELOAD))
 			reload();
 		if (signals_take(SIG_DUMP))

@@ -412,8 +412,10 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	handover_close_rest();
+	adopt_all();
 	status_ready(0);
 	loop_run();
+	child_hand_over();	/* before STOPPING=1: the unit is still ours */
 	notify("STOPPING=1");
 	log_info("stopping");
 	servtab_close_all();

@@ -169,7 +169,7 @@ service_free_all(struct service *sv)
 /*
  * Frees the retired services nothing refers to any more: no instance
  * left in the child table and no connection in pending.c.  The loop calls
- * it after reaping, so the child table never calls up into this one.
+ * it on each turn, so the child table never calls up into this one.
  */
 void
 servtab_sweep(void)

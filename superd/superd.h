@@ -310,6 +310,9 @@ struct child {
 	int64_t			 ch_deadline;	/* mono_ms(), 0 = none */
 	int			 ch_killed;	/* 1 SIGTERM sent, 2 SIGKILL sent */
 	struct errlog		 ch_err;
+	int			 ch_pidfd;	/* adopted from the previous superd
+						   (adopt.c): no child of ours;
+						   -1 for our own */
 };
 
 /* Peer of a connection as a service sees it. */
@@ -477,8 +480,11 @@ int		 errlog_spares_drop(const struct service *);
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,
 		    const char *, struct errlog *);
-void		 child_watch_stderr(fd_watch_fn, void *, int64_t, int64_t *);
-void		 child_read_stderr(fd_ready_fn, void *);
+int		 child_adopt(struct service *, pid_t, int, const char *,
+		    int64_t);
+void		 child_hand_over(void);
+void		 child_watch(fd_watch_fn, void *, int64_t, int64_t *);
+void		 child_read(fd_ready_fn, void *);
 void		 child_reap_all(void);
 void		 child_timeouts(int64_t, int64_t *);
 void		 child_forget_listener(const struct listener *);
@@ -591,7 +597,19 @@ void		 handover_init(void);
 int		 handover_take(struct listener *);
 void		 handover_close_rest(void);
 void		 handover_store(const struct listener *);
+void		 handover_store_fd(const char *, int);
 void		 handover_unstore(const struct listener *);
+void		 handover_unstore_name(const char *);
 int		 handover_storing(void);
+void		 fdname_clean(char *, size_t, const char *);
+
+/* adopt.c */
+int		 adopt_is_instance(const char *);
+void		 adopt_keep(int, const char *);
+void		 adopt_all(void);
+void		 adopt_name(const struct child *, char *, size_t);
+void		 adopt_hand_over(const struct child *);
+void		 adopt_ended(const struct child *);
+int		 adopt_signal(const struct child *, int);
 
 #endif /* SUPERD_H */

@@ -4,6 +4,7 @@ systemd's store to outlive a restart."""
 
 import array
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,7 @@ class Store:
         self.sock.bind(self.path)
         t.socks.append(self.sock)
         self.fds = {}           # FDNAME -> descriptor
+        self.pidfds = []        # stored instances' (closed by close())
         self.removed = []
         self.t = t
 
@@ -51,11 +53,19 @@ class Store:
             check(len(fds) == 1, "FDSTORE=1 came with %d descriptors"
                   % len(fds))
             self.fds[name] = fds[0]
-            self.t.socks.append(socket.socket(fileno=fds[0]))
+            if name.startswith("instance/"):
+                self.pidfds.append(fds[0])
+            else:
+                self.t.socks.append(socket.socket(fileno=fds[0]))
         elif fields.get("FDSTOREREMOVE") == "1":
             self.removed.append(name)
             self.fds.pop(name, None)
         return True
+
+    def close(self):
+        for fd in self.pidfds:
+            os.close(fd)
+        self.pidfds = []
 
     def wait(self, cond, what, timeout=5.0):
         wait_for(lambda: self.take() and False or cond(), timeout, what)
@@ -159,3 +169,88 @@ def test_fd_store_keeps_listeners_across_a_restart(t):
     check(read_line(waiting) == b"queued", "the client queued across the "
           "restart was not served")
     waiting.close()
+
+
+def restarted(t, store, label, wait):
+    """A superd started as systemd starts the next one: handed every
+    descriptor of the store."""
+    names = sorted(store.fds)
+    fds = [store.fds[n] for n in names]
+    return t.start(conf=t.path("superd.conf"), label=label, wait=wait,
+                   env={"NOTIFY_SOCKET": store.path}, pass_fds=fds,
+                   wrapper=[LISTEN_FDS, ",".join(map(str, fds)),
+                            ":".join(names)])
+
+
+def test_running_instances_stay_counted_across_a_restart(t):
+    """A stop hands each running instance to the store as a pidfd; the next
+    superd counts it: with instances = 1 a second client waits while the
+    first one's instance, started by the previous superd, runs; that
+    instance's end is logged, leaves the store and frees the slot."""
+    store = Store(t)
+    one = service("one", server="/bin/sh", instances=1,
+                  log_connections=True, args=["-c", "read x; echo $x"])
+    t.conf([one], name="superd.conf")
+    sd = t.start(conf=t.path("superd.conf"), wait=[("one", "tcp")],
+                 env={"NOTIFY_SOCKET": store.path})
+    port = sd.port("one")
+    first = connect(port)
+    t.socks.append(first)
+    m = sd.wait_log(tag("one") + r": start pid=(\d+)")
+    pid = int(m.group(1))
+    sd.stop()
+    store.wait(lambda: any(n.startswith("instance/") for n in store.fds),
+               "the running instance stored")
+    name = [n for n in store.fds if n.startswith("instance/")][0]
+    check(re.fullmatch(r"instance/%d/\d+/one/127\.0\.0\.1" % pid, name),
+          "the instance is stored as %s" % name)
+    sd2 = restarted(t, store, "second", [("one", "tcp")])
+    try:
+        sd2.wait_log(tag("one") + r": pid=%d from 127\.0\.0\.1 started by "
+                     r"the previous superd, counted" % pid)
+        second = connect(port)
+        t.socks.append(second)
+        second.sendall(b"second\n")
+        second.settimeout(1.0)
+        try:
+            early = second.recv(100)
+        except socket.timeout:
+            early = None
+        check(early is None, "a second client was served (%r) while the "
+              "adopted instance held the only slot" % early)
+        first.sendall(b"first\n")
+        check(read_line(first) == b"first", "the adopted instance's client "
+              "lost its instance")
+        sd2.wait_log(tag("one") + r": exit pid=%d ended duration=" % pid)
+        store.wait(lambda: name in store.removed, "FDSTOREREMOVE of %s" %
+                   name)
+        check(read_line(second) == b"second", "the second client was not "
+              "served once the adopted instance ended")
+    finally:
+        store.close()
+
+
+def test_instance_of_a_service_gone_is_not_counted(t):
+    """An instance handed over whose service the next superd does not run
+    is logged, closed and taken out of the store."""
+    store = Store(t)
+    hold = service("hold", server="/bin/sh", args=["-c", "read x"])
+    t.conf([hold, echo("stays")], name="superd.conf")
+    sd = t.start(conf=t.path("superd.conf"), wait=[("hold", "tcp"),
+                 ("stays", "tcp")], env={"NOTIFY_SOCKET": store.path})
+    held = connect(sd.port("hold"))
+    t.socks.append(held)
+    wait_for(lambda: sd.children(), 5, "the held instance")
+    sd.stop()
+    store.wait(lambda: any(n.startswith("instance/") for n in store.fds),
+               "the running instance stored")
+    name = [n for n in store.fds if n.startswith("instance/")][0]
+    t.conf([echo("stays")], name="superd.conf")
+    sd2 = restarted(t, store, "second", [("stays", "tcp")])
+    try:
+        sd2.wait_log(r"instance %s handed over: its service is gone, not "
+                     r"counted" % re.escape(name))
+        store.wait(lambda: name in store.removed, "FDSTOREREMOVE of %s" %
+                   name)
+    finally:
+        store.close()

@@ -1,0 +1,240 @@
+/*
+ * adopt.c - running instances handed from one superd to the next through
+ * systemd's file descriptor store.
+ *
+ * At a stop with the store in use (handover.c), every running nowait
+ * instance goes to the store as a pidfd named
+ * "instance/PID/START/SERVICE/PEER": its pid, its start (mono_ms(): the
+ * clock runs on across superd's restarts), its service (as the listener
+ * names have it) and its client as per_source counts it, ':' written
+ * '+' since systemd takes no ':' in a name.  The next superd gets them
+ * with the listeners (LISTEN_FDS) and adopts each into the child table of
+ * the service of that name: it counts for `instances` and `per_source`,
+ * and its end, seen when its pidfd turns readable (it is no child of the
+ * new superd: there is no status to wait for), is logged and takes it out
+ * of the store.  An instance whose service is gone, or that ended
+ * meanwhile, is logged, closed and taken out of the store.
+ *
+ * A wait instance holds its listener, which the next superd serves at
+ * once: it is not handed over.
+ */
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "superd.h"
+
+#define ADOPT_MAX	4096	/* instances handed over, at most */
+#define PREFIX		"instance/"
+
+struct handed {
+	int	 hd_fd;
+	char	 hd_name[FDNAME_MAX];
+};
+
+static struct handed	*handed;
+static size_t		 nhanded;
+
+/* Whether a stored descriptor's name is an instance's. */
+int
+adopt_is_instance(const char *name)
+{
+	return strncmp(name, PREFIX, strlen(PREFIX)) == 0;
+}
+
+/* Keeps an instance's pidfd handed over at start, till adopt_all(). */
+void
+adopt_keep(int fd, const char *name)
+{
+	struct handed	*grown;
+
+	if (nhanded >= ADOPT_MAX || (grown = reallocarray(handed, nhanded + 1,
+	    sizeof(*handed))) == NULL) {
+		log_warnx("instance %s handed over: no room, not counted", name);
+		close(fd);
+		handover_unstore_name(name);
+		return;
+	}
+	handed = grown;
+	handed[nhanded].hd_fd = fd;
+	snprintf(handed[nhanded].hd_name, sizeof(handed[nhanded].hd_name), "%s",
+	    name);
+	nhanded++;
+}
+
+static int
+pidfd_signal(int pidfd, int signo)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
+}
+
+/* The pid a pidfd stands for, from /proc; -1 when it has none. */
+static pid_t
+pidfd_pid(int fd)
+{
+	char	 path[64], line[128];
+	FILE	*fp;
+	long	 pid = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "Pid: %ld", &pid) == 1)
+			break;
+	fclose(fp);
+	return pid > 0 ? (pid_t)pid : -1;
+}
+
+/*
+ * Takes "instance/PID/START/SERVICE/PEER" apart: the service is what lies
+ * between START and the last '/' (a peer has none).
+ */
+static int
+name_parse(const char *name, int64_t *start, char *svc, size_t svcsize,
+    char *peer, size_t peersize)
+{
+	const char	*p = name + strlen(PREFIX), *last;
+	long long	 st;
+	int		 used = 0;
+	size_t		 len;
+
+	if (sscanf(p, "%*d/%lld/%n", &st, &used) != 1 || used == 0)
+		return -1;
+	p += used;
+	if ((last = strrchr(p, '/')) == NULL || last == p)
+		return -1;
+	len = (size_t)(last - p);
+	if (len >= svcsize)
+		return -1;
+	memcpy(svc, p, len);
+	svc[len] = '\0';
+	snprintf(peer, peersize, "%s", last + 1);
+	for (; *peer != '\0'; peer++)
+		if (*peer == '+')
+			*peer = ':';
+	*start = st;
+	return 0;
+}
+
+/* The running nowait service whose stored names carry svc. */
+static struct service *
+service_named(const char *svc)
+{
+	struct service	**svs;
+	char		  name[FDNAME_MAX];
+	size_t		  n, i;
+
+	svs = servtab_services(&n);
+	for (i = 0; i < n; i++) {
+		if (svs[i]->sv_conf->sc_wait)
+			continue;
+		fdname_clean(name, sizeof(name), svs[i]->sv_conf->sc_name);
+		if (strcmp(name, svc) == 0)
+			return svs[i];
+	}
+	return NULL;
+}
+
+static void
+adopt_one(const struct handed *hd)
+{
+	char		 svc[FDNAME_MAX], peer[64];
+	struct service	*sv = NULL;
+	int64_t		 start;
+	pid_t		 pid = pidfd_pid(hd->hd_fd);
+	const char	*why = NULL;
+
+	if (name_parse(hd->hd_name, &start, svc, sizeof(svc), peer,
+	    sizeof(peer)) == -1)
+		why = "a name superd does not write";
+	else if (pid == -1 || pidfd_signal(hd->hd_fd, 0) == -1)
+		why = errno == ESRCH || pid == -1 ? "ended meanwhile" :
+		    "no process descriptor";
+	else if ((sv = service_named(svc)) == NULL)
+		why = "its service is gone";
+	if (why == NULL && child_adopt(sv, pid, hd->hd_fd, peer, start) == 0) {
+		log_info("%s: pid=%ld from %s started by the previous superd, "
+		    "counted", sv->sv_conf->sc_name, (long)pid, peer);
+		return;
+	}
+	log_warnx("instance %s handed over: %s, not counted", hd->hd_name,
+	    why != NULL ? why : "child table full");
+	close(hd->hd_fd);
+	handover_unstore_name(hd->hd_name);
+}
+
+/* Once the first configuration runs: each kept instance to its service. */
+void
+adopt_all(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nhanded; i++)
+		adopt_one(&handed[i]);
+	free(handed);
+	handed = NULL;
+	nhanded = 0;
+}
+
+/* The name a running instance has in the store. */
+void
+adopt_name(const struct child *ch, char *buf, size_t size)
+{
+	char	 svc[FDNAME_MAX], peer[sizeof(ch->ch_peer)];
+	size_t	 i;
+
+	fdname_clean(svc, sizeof(svc), ch->ch_svc->sv_conf->sc_name);
+	fdname_clean(peer, sizeof(peer), ch->ch_peer);
+	for (i = 0; peer[i] != '\0'; i++)
+		if (peer[i] == '_' && ch->ch_peer[i] == ':')
+			peer[i] = '+';
+	snprintf(buf, size, PREFIX "%ld/%lld/%s/%s", (long)ch->ch_pid,
+	    (long long)ch->ch_start, svc, peer);
+}
+
+/*
+ * At a stop: hands each nowait instance superd started to the store (one
+ * adopted from the previous superd is there already).
+ */
+void
+adopt_hand_over(const struct child *ch)
+{
+	char	 name[FDNAME_MAX];
+	int	 fd;
+
+	if (!handover_storing() || ch->ch_wait != NULL || ch->ch_pidfd != -1 ||
+	    ch->ch_svc->sv_conf->sc_wait)
+		return;
+	if ((fd = (int)syscall(SYS_pidfd_open, ch->ch_pid, 0)) == -1) {
+		if (errno != ESRCH)
+			log_warn("%s: pidfd of pid %ld",
+			    ch->ch_svc->sv_conf->sc_name, (long)ch->ch_pid);
+		return;
+	}
+	adopt_name(ch, name, sizeof(name));
+	handover_store_fd(name, fd);
+	close(fd);
+}
+
+/* An adopted instance's end: its pidfd turned readable. */
+void
+adopt_ended(const struct child *ch)
+{
+	char	 name[FDNAME_MAX];
+
+	adopt_name(ch, name, sizeof(name));
+	handover_unstore_name(name);
+}
+
+/* Signals an adopted instance, through its pidfd: its pid may be reused. */
+int
+adopt_signal(const struct child *ch, int signo)
+{
+	return pidfd_signal(ch->ch_pidfd, signo);
+}
