@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 
+from faultkit import recv_some
 from harness import (HERE, Report, Skip, check, connect, connect_unix,
                      read_line, read_until_eof, service, tag, wait_for)
 
@@ -211,11 +212,7 @@ def test_running_instances_stay_counted_across_a_restart(t):
         second = connect(port)
         t.socks.append(second)
         second.sendall(b"second\n")
-        second.settimeout(1.0)
-        try:
-            early = second.recv(100)
-        except socket.timeout:
-            early = None
+        early = recv_some(second, 1.0)
         check(early is None, "a second client was served (%r) while the "
               "adopted instance held the only slot" % early)
         first.sendall(b"first\n")

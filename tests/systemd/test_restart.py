@@ -2,9 +2,11 @@
 meanwhile wait in the kernel's backlog and are served, none is refused."""
 
 import os
+import re
 import threading
 import time
 
+from faultkit import recv_some
 from harness import check, read_line, wait_for
 
 PORT = 7001
@@ -168,3 +170,51 @@ def test_watchdog_restarts_a_wedged_superd_refusing_no_one(m, deb):
           "systemd logged no watchdog timeout: %s" % m.console_tail())
     check(int(m.unit("superd", "NRestarts")["NRestarts"]) >= 1,
           "systemd counts no restart")
+
+
+ONE = """services : (
+	{ name = "one"; port = %d; address = "127.0.0.1"; instances = 1;
+	  server = "/bin/sh"; args = [ "-c", "read x; echo $x" ];
+	  log_connections = true; }
+);
+""" % PORT
+
+
+def test_restart_keeps_counting_running_instances(m, deb):
+    """instances = 1 and a client being served: across systemctl restart
+    the new superd counts that instance (handed over in the fd store), so
+    a second client waits until it ends, and is served then."""
+    m.install(deb)
+    m.write("/etc/superd.d/test.conf", ONE)
+    m.sh("systemctl reload superd")
+    first = wait_for(lambda: try_connect(m), 5, "the service of the reload")
+    first.sendall(b"probe\n")
+    check(read_line(first) == b"probe", "the service does not answer")
+    first.close()
+    first = m.connect(PORT)
+    match = wait_for(lambda: re.findall(r"one: start pid=(\d+)",
+                     m.journal("superd")), 5, "the first client's instance")
+    pid = match[-1]
+    m.sh("systemctl restart superd")
+    wait_for(lambda: "one: pid=%s from 127.0.0.1 started by the previous "
+             "superd, counted" % pid in m.journal("superd"), 5,
+             "the new superd adopting instance %s" % pid)
+    second = m.connect(PORT)
+    second.sendall(b"second\n")
+    early = recv_some(second, 1.0)
+    check(early is None, "a second client was served (%r) while the first "
+          "one's instance held the only slot" % early)
+    first.sendall(b"first\n")
+    check(read_line(first) == b"first", "the first client lost its "
+          "instance across the restart")
+    check(read_line(second) == b"second", "the second client was not "
+          "served once the first instance ended")
+    wait_for(lambda: "one: exit pid=%s ended" % pid in m.journal("superd"),
+             5, "the adopted instance's end in the journal")
+
+
+def try_connect(m):
+    try:
+        return m.connect(PORT)
+    except OSError:
+        return None
