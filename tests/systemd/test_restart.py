@@ -132,8 +132,11 @@ def test_upgrade_refuses_no_one(m, deb):
           "the upgrade did not restart superd")
 
 
+# SIGKILL rather than the default SIGABRT: no core dump, which a host whose
+# kernel.core_pattern is a pipe would hand to a program outside the machine.
 WATCHDOG = """[Service]
 WatchdogSec=1s
+WatchdogSignal=SIGKILL
 """
 
 
