@@ -3,8 +3,12 @@
  * instance added counts for, whom it serves, how it is reaped and logged,
  * and its timeout.  The instances are real children of the test, each
  * blocked until the test lets it end, so that child_reap_all() reaps
- * them as superd's loop would.
+ * them as superd's loop would.  An instance adopted from a previous
+ * superd is a grandchild instead, known by its pidfd: no child of the
+ * test's, as it would be no child of superd's.
  */
+#include <sys/select.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -303,6 +307,114 @@ START_TEST(no_timeout_no_deadline)
 }
 END_TEST
 
+/*
+ * An instance that is not the test's child: an intermediate child starts
+ * it and exits.  Returned with its pidfd in *pidfd.
+ */
+static pid_t
+orphan(int gate[2], int *pidfd)
+{
+	int	 ready[2];
+	pid_t	 mid, pid;
+	int	 status;
+
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	ck_assert_int_ne(mid = fork(), -1);
+	if (mid == 0) {
+		/* Check's handler would take the whole group down with it. */
+		(void)signal(SIGTERM, SIG_DFL);
+		close(ready[0]);
+		pid = instance(gate, 0, 0);
+		_exit(write(ready[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &pid, sizeof(pid)), sizeof(pid));
+	close(ready[0]);
+	ck_assert_int_eq(waitpid(mid, &status, 0), mid);
+	ck_assert_int_eq(status, 0);
+	*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	ck_assert_int_ne(*pidfd, -1);
+	return pid;
+}
+
+/* What the loop does: select on the table's descriptors, then read. */
+static int
+loop_round(int64_t wait_ms)
+{
+	fd_set		 set;
+	struct timeval	 tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
+	int		 maxfd = -1, n;
+	int64_t		 next = 0;
+
+	FD_ZERO(&set);
+	child_watch(&set, &maxfd, mono_ms(), &next);
+	n = select(maxfd + 1, &set, NULL, NULL, &tv);
+	ck_assert_int_ne(n, -1);
+	if (n > 0)
+		child_read(&set);
+	return n;
+}
+
+/*
+ * An adopted instance counts for instances and per_source (not for
+ * started: another superd started it), its pidfd is watched, and its end
+ * is logged from its own start, with no status, when the pidfd turns
+ * readable.
+ */
+START_TEST(adopted_counts_and_ends_on_its_pidfd)
+{
+	char	 want[128];
+	int	 gate[2], pidfd, i;
+	pid_t	 pid;
+
+	sc.sc_log_connections = 1;
+	gate_open(gate);
+	pid = orphan(gate, &pidfd);
+	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.7",
+	    mono_ms() - 5000), 0);
+	ck_assert_uint_eq(child_count(), 1);
+	ck_assert_uint_eq(sv.sv_running, 1);
+	ck_assert_uint_eq(sv.sv_started, 0);
+	ck_assert_uint_eq(child_count_source(&sv, "192.0.2.7"), 1);
+	ck_assert_int_eq(loop_round(0), 0);
+	child_reap_all();	/* not the test's child: nothing to reap */
+	ck_assert_uint_eq(child_count(), 1);
+	gate_release(gate);
+	for (i = 0; i < 30 && child_count() > 0; i++)
+		(void)loop_round(100);
+	ck_assert_uint_eq(child_count(), 0);
+	ck_assert_uint_eq(sv.sv_running, 0);
+	snprintf(want, sizeof(want), "svc: exit pid=%ld ended duration=5.",
+	    (long)pid);
+	ck_assert_int_eq(capture_count(want), 1);
+	sc.sc_log_connections = 0;
+}
+END_TEST
+
+/* `timeout` holds for an adopted instance too, signalled by its pidfd. */
+START_TEST(adopted_timeout_through_the_pidfd)
+{
+	char	 want[128];
+	int	 gate[2], pidfd, i;
+	int64_t	 next = 0;
+	pid_t	 pid;
+
+	sc.sc_timeout = 1;
+	gate_open(gate);
+	pid = orphan(gate, &pidfd);
+	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.8",
+	    mono_ms() - 2000), 0);
+	child_timeouts(mono_ms(), &next);
+	snprintf(want, sizeof(want), "svc: timeout pid=%ld after 1 s",
+	    (long)pid);
+	ck_assert_int_eq(capture_count(want), 1);
+	for (i = 0; i < 30 && child_count() > 0; i++)
+		(void)loop_round(100);
+	ck_assert_uint_eq(child_count(), 0);
+	gate_release(gate);
+}
+END_TEST
+
 Suite *
 child_suite(void)
 {
@@ -316,6 +428,8 @@ child_suite(void)
 	tcase_add_test(tc, reap_logs_status_or_signal);
 	tcase_add_test(tc, timeout_term_then_kill);
 	tcase_add_test(tc, no_timeout_no_deadline);
+	tcase_add_test(tc, adopted_counts_and_ends_on_its_pidfd);
+	tcase_add_test(tc, adopted_timeout_through_the_pidfd);
 	suite_add_tcase(s, tc);
 	return s;
 }
