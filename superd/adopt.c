@@ -4,7 +4,8 @@
  *
  * At a stop with the store in use (handover.c), every running nowait
  * instance goes to the store as a pidfd named
- * "instance/PID/START/SERVICE/PEER": its pid, its start (mono_ms(): the
+ * "@instance/PID/START/SERVICE/PEER" (no listener's name starts with an @:
+ * no service name has one): its pid, its start (mono_ms(): the
  * clock runs on across superd's restarts), its service (as the listener
  * names have it) and its client as per_source counts it, ':' written
  * '+' since systemd takes no ':' in a name.  The next superd gets them
@@ -30,7 +31,7 @@
 #include "superd.h"
 
 #define ADOPT_MAX	4096	/* instances handed over, at most */
-#define PREFIX		"instance/"
+#define PREFIX		"@instance/"	/* no service name has an @ */
 
 struct handed {
 	int	 hd_fd;
@@ -92,7 +93,7 @@ pidfd_pid(int fd)
 }
 
 /*
- * Takes "instance/PID/START/SERVICE/PEER" apart: the service is what lies
+ * Takes "@instance/PID/START/SERVICE/PEER" apart: the service is what lies
  * between START and the last '/' (a peer has none).
  */
 static int

@@ -54,7 +54,7 @@ class Store:
             check(len(fds) == 1, "FDSTORE=1 came with %d descriptors"
                   % len(fds))
             self.fds[name] = fds[0]
-            if name.startswith("instance/"):
+            if name.startswith("@instance/"):
                 self.pidfds.append(fds[0])
             else:
                 self.t.socks.append(socket.socket(fileno=fds[0]))
@@ -183,32 +183,39 @@ def restarted(t, store, label, wait):
                             ":".join(names)])
 
 
+def stored_instance(store):
+    """The name of the running instance a stop handed to the store."""
+    store.wait(lambda: any(n.startswith("@instance/") for n in store.fds),
+               "the running instance stored")
+    return [n for n in store.fds if n.startswith("@instance/")][0]
+
+
 def test_running_instances_stay_counted_across_a_restart(t):
     """A stop hands each running instance to the store as a pidfd; the next
     superd counts it: with instances = 1 a second client waits while the
     first one's instance, started by the previous superd, runs; that
-    instance's end is logged, leaves the store and frees the slot."""
+    instance's end is logged, leaves the store and frees the slot.  The
+    service is named "instance": its listener's stored name is no
+    instance's."""
     store = Store(t)
-    one = service("one", server="/bin/sh", instances=1,
+    one = service("instance", server="/bin/sh", instances=1,
                   log_connections=True, args=["-c", "read x; echo $x"])
     t.conf([one], name="superd.conf")
-    sd = t.start(conf=t.path("superd.conf"), wait=[("one", "tcp")],
+    sd = t.start(conf=t.path("superd.conf"), wait=[("instance", "tcp")],
                  env={"NOTIFY_SOCKET": store.path})
-    port = sd.port("one")
+    port = sd.port("instance")
     first = connect(port)
     t.socks.append(first)
-    m = sd.wait_log(tag("one") + r": start pid=(\d+)")
+    m = sd.wait_log(tag("instance") + r": start pid=(\d+)")
     pid = int(m.group(1))
     sd.stop()
-    store.wait(lambda: any(n.startswith("instance/") for n in store.fds),
-               "the running instance stored")
-    name = [n for n in store.fds if n.startswith("instance/")][0]
-    check(re.fullmatch(r"instance/%d/\d+/one/127\.0\.0\.1" % pid, name),
-          "the instance is stored as %s" % name)
-    sd2 = restarted(t, store, "second", [("one", "tcp")])
+    name = stored_instance(store)
+    check(re.fullmatch(r"@instance/%d/\d+/instance/127\.0\.0\.1" % pid,
+                       name), "the instance is stored as %s" % name)
+    sd2 = restarted(t, store, "second", [("instance", "tcp")])
     try:
-        sd2.wait_log(tag("one") + r": pid=%d from 127\.0\.0\.1 started by "
-                     r"the previous superd, counted" % pid)
+        sd2.wait_log(tag("instance") + r": pid=%d from 127\.0\.0\.1 started "
+                     r"by the previous superd, counted" % pid)
         second = connect(port)
         t.socks.append(second)
         second.sendall(b"second\n")
@@ -218,7 +225,8 @@ def test_running_instances_stay_counted_across_a_restart(t):
         first.sendall(b"first\n")
         check(read_line(first) == b"first", "the adopted instance's client "
               "lost its instance")
-        sd2.wait_log(tag("one") + r": exit pid=%d ended duration=" % pid)
+        sd2.wait_log(tag("instance") + r": exit pid=%d ended duration="
+                     % pid)
         store.wait(lambda: name in store.removed, "FDSTOREREMOVE of %s" %
                    name)
         check(read_line(second) == b"second", "the second client was not "
@@ -239,9 +247,7 @@ def test_instance_of_a_service_gone_is_not_counted(t):
     t.socks.append(held)
     wait_for(lambda: sd.children(), 5, "the held instance")
     sd.stop()
-    store.wait(lambda: any(n.startswith("instance/") for n in store.fds),
-               "the running instance stored")
-    name = [n for n in store.fds if n.startswith("instance/")][0]
+    name = stored_instance(store)
     t.conf([echo("stays")], name="superd.conf")
     sd2 = restarted(t, store, "second", [("stays", "tcp")])
     try:
