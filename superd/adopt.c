@@ -4,17 +4,18 @@
  *
  * At a stop with the store in use (handover.c), every running nowait
  * instance goes to the store as a pidfd named
- * "@instance/PID/START/SERVICE/PEER" (no listener's name starts with an @:
- * no service name has one): its pid, its start (mono_ms(): the
- * clock runs on across superd's restarts), its service (as the listener
- * names have it) and its client as per_source counts it, ':' written
- * '+' since systemd takes no ':' in a name.  The next superd gets them
- * with the listeners (LISTEN_FDS) and adopts each into the child table of
- * the service of that name: it counts for `instances` and `per_source`,
- * and its end, seen when its pidfd turns readable (it is no child of the
- * new superd: there is no status to wait for), is logged and takes it out
- * of the store.  An instance whose service is gone, or that ended
- * meanwhile, is logged, closed and taken out of the store.
+ * "@instance/PID/START/SERVICE/PEER" (FDNAME_INSTANCE: no listener's name
+ * starts with an @, since no service name has one): its pid, its start
+ * (mono_ms(): the clock runs on across superd's restarts), its service (as
+ * the listener names have it) and its client as per_source counts it, ':'
+ * written '+' since systemd takes no ':' in a name.  The next superd gets
+ * them with the listeners (LISTEN_FDS, kept aside by handover.c) and adopts
+ * each into the child table of the service of that name: it counts for
+ * `instances` and `per_source`, and child.c sees its end when its pidfd
+ * turns readable (it is no child of the new superd: there is no status to
+ * wait for), logs it and takes it out of the store.  An instance whose
+ * service is gone, or that ended meanwhile, is logged, closed and taken out
+ * of the store.
  *
  * A wait instance holds its listener, which the next superd serves at
  * once: it is not handed over.
@@ -29,44 +30,6 @@
 #include <unistd.h>
 
 #include "superd.h"
-
-#define ADOPT_MAX	4096	/* instances handed over, at most */
-#define PREFIX		"@instance/"	/* no service name has an @ */
-
-struct handed {
-	int	 hd_fd;
-	char	 hd_name[FDNAME_MAX];
-};
-
-static struct handed	*handed;
-static size_t		 nhanded;
-
-/* Whether a stored descriptor's name is an instance's. */
-int
-adopt_is_instance(const char *name)
-{
-	return strncmp(name, PREFIX, strlen(PREFIX)) == 0;
-}
-
-/* Keeps an instance's pidfd handed over at start, till adopt_all(). */
-void
-adopt_keep(int fd, const char *name)
-{
-	struct handed	*grown;
-
-	if (nhanded >= ADOPT_MAX || (grown = reallocarray(handed, nhanded + 1,
-	    sizeof(*handed))) == NULL) {
-		log_warnx("instance %s handed over: no room, not counted", name);
-		close(fd);
-		handover_unstore_name(name);
-		return;
-	}
-	handed = grown;
-	handed[nhanded].hd_fd = fd;
-	snprintf(handed[nhanded].hd_name, sizeof(handed[nhanded].hd_name), "%s",
-	    name);
-	nhanded++;
-}
 
 static int
 pidfd_signal(int pidfd, int signo)
@@ -100,7 +63,7 @@ static int
 name_parse(const char *name, int64_t *start, char *svc, size_t svcsize,
     char *peer, size_t peersize)
 {
-	const char	*p = name + strlen(PREFIX), *last;
+	const char	*p = name + strlen(FDNAME_INSTANCE), *last;
 	long long	 st;
 	int		 used = 0;
 	size_t		 len;
@@ -143,51 +106,52 @@ service_named(const char *svc)
 }
 
 static void
-adopt_one(const struct handed *hd)
+adopt_one(int fd, const char *fdname)
 {
 	char		 svc[FDNAME_MAX], peer[64];
 	struct service	*sv = NULL;
 	int64_t		 start;
-	pid_t		 pid = pidfd_pid(hd->hd_fd);
+	pid_t		 pid = pidfd_pid(fd);
 	const char	*why = NULL;
 
-	if (name_parse(hd->hd_name, &start, svc, sizeof(svc), peer,
+	if (name_parse(fdname, &start, svc, sizeof(svc), peer,
 	    sizeof(peer)) == -1)
 		why = "a name superd does not write";
-	else if (pid == -1 || pidfd_signal(hd->hd_fd, 0) == -1)
+	else if (pid == -1 || pidfd_signal(fd, 0) == -1)
 		why = errno == ESRCH || pid == -1 ? "ended meanwhile" :
 		    "no process descriptor";
 	else if ((sv = service_named(svc)) == NULL)
 		why = "its service is gone";
-	if (why == NULL && child_adopt(sv, pid, hd->hd_fd, peer, start) == 0) {
+	if (why == NULL && child_adopt(sv, pid, fd, peer, start, fdname) == 0) {
 		log_info("%s: pid=%ld from %s started by the previous superd, "
 		    "counted", sv->sv_conf->sc_name, (long)pid, peer);
 		return;
 	}
-	log_warnx("instance %s handed over: %s, not counted", hd->hd_name,
-	    why != NULL ? why : "child table full");
-	close(hd->hd_fd);
-	handover_unstore_name(hd->hd_name);
+	log_warnx("instance %s handed over: %s, not counted", fdname,
+	    why != NULL ? why : "out of memory");
+	close(fd);
+	handover_unstore_name(fdname);
 }
 
-/* Once the first configuration runs: each kept instance to its service. */
+/*
+ * Once the first configuration runs: each instance handed over to its
+ * service, before handover_close_rest() would close it.
+ */
 void
 adopt_all(void)
 {
-	size_t	 i;
+	char	 name[FDNAME_MAX];
+	int	 fd;
 
-	for (i = 0; i < nhanded; i++)
-		adopt_one(&handed[i]);
-	free(handed);
-	handed = NULL;
-	nhanded = 0;
+	while ((fd = handover_take_instance(name, sizeof(name))) != -1)
+		adopt_one(fd, name);
 }
 
-/* The name a running instance has in the store. */
-void
-adopt_name(const struct child *ch, char *buf, size_t size)
+/* The name a running instance of ours gets in the store. */
+static void
+instance_name(const struct child *ch, char *buf, size_t size)
 {
-	char	 svc[FDNAME_MAX], peer[sizeof(ch->ch_peer)];
+	char	 svc[SUPERD_NAME_MAX + 1], peer[sizeof(ch->ch_peer)];
 	size_t	 i;
 
 	fdname_clean(svc, sizeof(svc), ch->ch_svc->sv_conf->sc_name);
@@ -195,47 +159,41 @@ adopt_name(const struct child *ch, char *buf, size_t size)
 	for (i = 0; peer[i] != '\0'; i++)
 		if (peer[i] == '_' && ch->ch_peer[i] == ':')
 			peer[i] = '+';
-	snprintf(buf, size, PREFIX "%ld/%lld/%s/%s", (long)ch->ch_pid,
+	snprintf(buf, size, FDNAME_INSTANCE "%ld/%lld/%s/%s", (long)ch->ch_pid,
 	    (long long)ch->ch_start, svc, peer);
 }
 
-/*
- * At a stop: hands each nowait instance superd started to the store (one
- * adopted from the previous superd is there already).
- */
-void
-adopt_hand_over(const struct child *ch)
+static void
+hand_over(const struct child *ch)
 {
 	char	 name[FDNAME_MAX];
 	int	 fd;
 
-	if (!handover_storing() || ch->ch_wait != NULL || ch->ch_pidfd != -1 ||
-	    ch->ch_svc->sv_conf->sc_wait)
-		return;
 	if ((fd = (int)syscall(SYS_pidfd_open, ch->ch_pid, 0)) == -1) {
 		if (errno != ESRCH)
 			log_warn("%s: pidfd of pid %ld",
 			    ch->ch_svc->sv_conf->sc_name, (long)ch->ch_pid);
 		return;
 	}
-	adopt_name(ch, name, sizeof(name));
+	instance_name(ch, name, sizeof(name));
 	handover_store_fd(name, fd);
 	close(fd);
 }
 
-/* An adopted instance's end: its pidfd turned readable. */
+/*
+ * At a stop: hands each nowait instance superd started to the store.  One
+ * adopted from the previous superd is there already, under its name.
+ */
 void
-adopt_ended(const struct child *ch)
+adopt_hand_over(void)
 {
-	char	 name[FDNAME_MAX];
+	const struct child	*ch;
+	size_t			 i;
 
-	adopt_name(ch, name, sizeof(name));
-	handover_unstore_name(name);
-}
-
-/* Signals an adopted instance, through its pidfd: its pid may be reused. */
-int
-adopt_signal(const struct child *ch, int signo)
-{
-	return pidfd_signal(ch->ch_pidfd, signo);
+	if (!handover_storing())
+		return;
+	for (i = 0; (ch = child_at(i)) != NULL; i++)
+		if (ch->ch_wait == NULL && ch->ch_pidfd == -1 &&
+		    !ch->ch_svc->sv_conf->sc_wait)
+			hand_over(ch);
 }

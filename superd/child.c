@@ -8,6 +8,7 @@
  * (adopt.c): they count as any other, and since they are no children of
  * this superd their end is seen on their pidfd instead.
  */
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -81,29 +82,33 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
 
 /*
  * An instance the previous superd started, known by its pidfd (which the
- * table owns from now on): counted for `instances`, `per_source` and its
- * `timeout` from its own start.
+ * table owns from now on) and stored in systemd's store under fdname:
+ * counted for `instances`, `per_source` and its `timeout` from its own
+ * start.
  */
 int
 child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
-    int64_t start)
+    int64_t start, const char *fdname)
 {
 	struct child	*ch;
+	char		*name;
 
-	if ((ch = child_new(sv, pid, peer, start)) == NULL)
+	if ((name = strdup(fdname)) == NULL)
 		return -1;
+	if ((ch = child_new(sv, pid, peer, start)) == NULL) {
+		free(name);
+		return -1;
+	}
 	ch->ch_pidfd = pidfd;
+	ch->ch_fdname = name;
 	return 0;
 }
 
-/* A stop: each instance to the store, for the next superd to count. */
-void
-child_hand_over(void)
+/* The i-th running instance (i < child_count()), for a stop to hand over. */
+const struct child *
+child_at(size_t i)
 {
-	size_t	 i;
-
-	for (i = 0; i < nchildren; i++)
-		adopt_hand_over(&children[i]);
+	return i < nchildren ? &children[i] : NULL;
 }
 
 static struct child *
@@ -248,7 +253,8 @@ adopted_end(struct child *ch, int64_t now)
 		log_info("%s: exit pid=%ld ended duration=%lld.%03lld (started "
 		    "by the previous superd)", sc->sc_name, (long)ch->ch_pid,
 		    (long long)(ms / 1000), (long long)(ms % 1000));
-	adopt_ended(ch);
+	handover_unstore_name(ch->ch_fdname);
+	free(ch->ch_fdname);
 	close(ch->ch_pidfd);
 	if (sv->sv_running > 0)
 		sv->sv_running--;
@@ -280,7 +286,8 @@ child_signal(const struct child *ch, int signo)
 	/* Adopted: its pid could be another's by now; only the pidfd is
 	   sure, and reaches the instance alone. */
 	if (ch->ch_pidfd != -1) {
-		(void)adopt_signal(ch, signo);
+		(void)syscall(SYS_pidfd_send_signal, ch->ch_pidfd, signo, NULL,
+		    0);
 		return;
 	}
 	/* The instance leads its own session: reach its helpers too. */

@@ -22,6 +22,10 @@
  * (FileDescriptorStoreMax=); systemd 254 and later say its size in
  * $FDSTORE, and superd stores nothing when that is 0.
  *
+ * Running instances stored at a stop (adopt.c) come back the same way,
+ * as pidfds named FDNAME_INSTANCE...: handover_take_instance() hands them
+ * to adopt.c, and they are never taken for listeners.
+ *
  * An inherited UNIX socket's node is not superd's (it did not bind it):
  * its mode and owner are left as they are and a stop does not remove it.
  */
@@ -124,6 +128,25 @@ inherited_read(struct inherited *in, int fd)
 	return 0;
 }
 
+static int
+is_instance(const char *name)
+{
+	return strncmp(name, FDNAME_INSTANCE, strlen(FDNAME_INSTANCE)) == 0;
+}
+
+/*
+ * A running instance's pidfd, kept for adopt.c (handover_take_instance);
+ * its type matches no listener's.
+ */
+static void
+instance_keep(struct inherited *in, int fd)
+{
+	in->in_fd = fd;
+	in->in_type = 0;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		log_warn("inherited descriptor %d (%s)", fd, in->in_name);
+}
+
 /*
  * Reads $LISTEN_PID, $LISTEN_FDS and $LISTEN_FDNAMES and takes them out of
  * the environment, so that no program superd starts sees them.  Runs
@@ -151,19 +174,12 @@ handover_init(void)
 		for (i = 0; inherited != NULL && i < n; i++) {
 			listen_fdname(names, (size_t)i,
 			    inherited[i].in_name, sizeof(inherited[i].in_name));
-			if (!adopt_is_instance(inherited[i].in_name)) {
+			if (is_instance(inherited[i].in_name))
+				instance_keep(&inherited[i],
+				    LISTEN_FDS_START + (int)i);
+			else
 				(void)inherited_read(&inherited[i],
 				    LISTEN_FDS_START + (int)i);
-				continue;
-			}
-			/* A running instance's pidfd: adopt.c's. */
-			inherited[i].in_fd = -1;
-			if (fcntl(LISTEN_FDS_START + (int)i, F_SETFD,
-			    FD_CLOEXEC) == -1)
-				log_warn("inherited descriptor %d", (int)i +
-				    LISTEN_FDS_START);
-			adopt_keep(LISTEN_FDS_START + (int)i,
-			    inherited[i].in_name);
 		}
 		if (inherited != NULL)
 			ninherited = (size_t)n;
@@ -299,6 +315,28 @@ handover_take(struct listener *ls)
 			return -1;
 		}
 		inherited[i].in_fd = -1;
+		return fd;
+	}
+	return -1;
+}
+
+/*
+ * The next running instance handed over (FDNAME_INSTANCE...), its name
+ * in name; -1 when there is none left.
+ */
+int
+handover_take_instance(char *name, size_t size)
+{
+	size_t	 i;
+	int	 fd;
+
+	for (i = 0; i < ninherited; i++) {
+		if (inherited[i].in_fd == -1 ||
+		    !is_instance(inherited[i].in_name))
+			continue;
+		fd = inherited[i].in_fd;
+		inherited[i].in_fd = -1;
+		snprintf(name, size, "%s", inherited[i].in_name);
 		return fd;
 	}
 	return -1;

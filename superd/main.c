@@ -411,11 +411,11 @@ main(int argc, char **argv)
 		log_warn("cannot start services");
 		goto fail;
 	}
-	handover_close_rest();
 	adopt_all();
+	handover_close_rest();
 	status_ready(0);
 	loop_run();
-	child_hand_over();	/* before STOPPING=1: the unit is still ours */
+	adopt_hand_over();	/* before STOPPING=1: the unit is still ours */
 	notify("STOPPING=1");
 	log_info("stopping");
 	servtab_close_all();

@@ -313,6 +313,7 @@ struct child {
 	int			 ch_pidfd;	/* adopted from the previous superd
 						   (adopt.c): no child of ours;
 						   -1 for our own */
+	char			*ch_fdname;	/*   and its name in the store */
 };
 
 /* Peer of a connection as a service sees it. */
@@ -481,8 +482,8 @@ int		 errlog_spares_drop(const struct service *);
 int		 child_add(struct service *, struct listener *, pid_t,
 		    const char *, struct errlog *);
 int		 child_adopt(struct service *, pid_t, int, const char *,
-		    int64_t);
-void		 child_hand_over(void);
+		    int64_t, const char *);
+const struct child *child_at(size_t);
 void		 child_watch(fd_watch_fn, void *, int64_t, int64_t *);
 void		 child_read(fd_ready_fn, void *);
 void		 child_reap_all(void);
@@ -603,13 +604,12 @@ void		 handover_unstore_name(const char *);
 int		 handover_storing(void);
 void		 fdname_clean(char *, size_t, const char *);
 
+int		 handover_take_instance(char *, size_t);
+#define FDNAME_INSTANCE	"@instance/"	/* a running instance's pidfd; no
+					   service name has an @ */
+
 /* adopt.c */
-int		 adopt_is_instance(const char *);
-void		 adopt_keep(int, const char *);
 void		 adopt_all(void);
-void		 adopt_name(const struct child *, char *, size_t);
-void		 adopt_hand_over(const struct child *);
-void		 adopt_ended(const struct child *);
-int		 adopt_signal(const struct child *, int);
+void		 adopt_hand_over(void);
 
 #endif /* SUPERD_H */

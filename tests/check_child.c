@@ -347,11 +347,12 @@ loop_round(int64_t wait_ms)
 	int64_t		 next = 0;
 
 	FD_ZERO(&set);
-	child_watch(&set, &maxfd, mono_ms(), &next);
+	child_watch_stderr(&set, &maxfd, mono_ms(), &next);
+	child_watch_adopted(&set, &maxfd);
 	n = select(maxfd + 1, &set, NULL, NULL, &tv);
 	ck_assert_int_ne(n, -1);
 	if (n > 0)
-		child_read(&set);
+		child_read_adopted(&set);
 	return n;
 }
 
@@ -371,7 +372,7 @@ START_TEST(adopted_counts_and_ends_on_its_pidfd)
 	gate_open(gate);
 	pid = orphan(gate, &pidfd);
 	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.7",
-	    mono_ms() - 5000), 0);
+	    mono_ms() - 5000, FDNAME_INSTANCE "7"), 0);
 	ck_assert_uint_eq(child_count(), 1);
 	ck_assert_uint_eq(sv.sv_running, 1);
 	ck_assert_uint_eq(sv.sv_started, 0);
@@ -403,7 +404,7 @@ START_TEST(adopted_timeout_through_the_pidfd)
 	gate_open(gate);
 	pid = orphan(gate, &pidfd);
 	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.8",
-	    mono_ms() - 2000), 0);
+	    mono_ms() - 2000, FDNAME_INSTANCE "8"), 0);
 	child_timeouts(mono_ms(), &next);
 	snprintf(want, sizeof(want), "svc: timeout pid=%ld after 1 s",
 	    (long)pid);
