@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 static int

@@ -338,21 +338,44 @@ orphan(int gate[2], int *pidfd)
 }
 
 /* What the loop does: select on the table's descriptors, then read. */
+struct round_set {
+	fd_set	 rs_set;
+	int	 rs_max;
+};
+
+static void
+round_add(void *arg, int fd)
+{
+	struct round_set	*rs = arg;
+
+	FD_SET(fd, &rs->rs_set);
+	if (fd > rs->rs_max)
+		rs->rs_max = fd;
+}
+
+static int
+round_has(void *arg, int fd)
+{
+	struct round_set	*rs = arg;
+
+	return FD_ISSET(fd, &rs->rs_set);
+}
+
 static int
 loop_round(int64_t wait_ms)
 {
-	fd_set		 set;
+	struct round_set rs;
 	struct timeval	 tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
-	int		 maxfd = -1, n;
+	int		 n;
 	int64_t		 next = 0;
 
-	FD_ZERO(&set);
-	child_watch_stderr(&set, &maxfd, mono_ms(), &next);
-	child_watch_adopted(&set, &maxfd);
-	n = select(maxfd + 1, &set, NULL, NULL, &tv);
+	FD_ZERO(&rs.rs_set);
+	rs.rs_max = -1;
+	child_watch(round_add, &rs, mono_ms(), &next);
+	n = select(rs.rs_max + 1, &rs.rs_set, NULL, NULL, &tv);
 	ck_assert_int_ne(n, -1);
 	if (n > 0)
-		child_read_adopted(&set);
+		child_read(round_has, &rs);
 	return n;
 }
 
