@@ -91,6 +91,13 @@ def dynamic_port(m):
     return None
 
 
+def figures(counts, event):
+    """The line the runner prints after PASS: what the clients got."""
+    return "across %s, 4 clients connecting continuously: %d served, " \
+        "%d refused, %d failed otherwise" % (event, counts["served"],
+                                             counts["refused"], counts["other"])
+
+
 def under_load(m, action, times):
     with Load(m, PORT) as load:
         for _ in range(times):
@@ -114,11 +121,12 @@ def test_restart_refuses_no_one(m, deb):
     setup(m, deb)
     dyn = dynamic_port(m)
     pid = m.unit("superd", "MainPID")["MainPID"]
-    under_load(m, lambda: m.sh("systemctl restart superd"), 3)
+    counts = under_load(m, lambda: m.sh("systemctl restart superd"), 3)
     check(m.unit("superd", "MainPID")["MainPID"] != pid,
           "superd was not restarted")
     check(dynamic_port(m) == dyn, "the dynamic port changed across "
           "restarts: %s, then %s" % (dyn, dynamic_port(m)))
+    return figures(counts, "3 restarts")
 
 
 def test_upgrade_refuses_no_one(m, deb):
@@ -127,9 +135,11 @@ def test_upgrade_refuses_no_one(m, deb):
     setup(m, deb)
     pid = m.unit("superd", "MainPID")["MainPID"]
     name = os.path.basename(deb)
-    under_load(m, lambda: m.sh("dpkg -i /root/%s" % name, timeout=120), 1)
+    counts = under_load(m, lambda: m.sh("dpkg -i /root/%s" % name,
+                                        timeout=120), 1)
     check(m.unit("superd", "MainPID")["MainPID"] != pid,
           "the upgrade did not restart superd")
+    return figures(counts, "the upgrade")
 
 
 # SIGKILL rather than the default SIGABRT: no core dump, which a host whose
@@ -173,6 +183,7 @@ def test_watchdog_restarts_a_wedged_superd_refusing_no_one(m, deb):
           "systemd logged no watchdog timeout: %s" % m.console_tail())
     check(int(m.unit("superd", "NRestarts")["NRestarts"]) >= 1,
           "systemd counts no restart")
+    return figures(load.counts, "the watchdog's restart")
 
 
 ONE = """services : (
