@@ -151,3 +151,58 @@ def test_stop_leaves_running_instances_and_restart_serves(m, deb):
         time.sleep(0.05)
     check(echoes(m, ECHO_PORT), "superd does not serve after a restart "
           "(%s)" % r.stdout)
+
+
+SOCKET_PORT = 7003
+
+SOCKET_UNIT = """[Socket]
+ListenStream=127.0.0.1:%d
+""" % SOCKET_PORT
+
+ACTIVATED = """services : (
+	{ name = "tsock"; port = %d; address = "127.0.0.1";
+	  server = "/bin/cat"; log_connections = true; }
+);
+""" % SOCKET_PORT
+
+
+def test_socket_unit_starts_superd_on_its_socket(m, deb):
+    """A superd.socket unit holds the port while superd is stopped; the
+    first client starts superd.service, which serves on the socket it is
+    handed (LISTEN_FDS) instead of binding the port itself."""
+    installed(m, deb)
+    m.write("/etc/superd.d/test.conf", ACTIVATED)
+    m.sh("systemctl stop superd")
+    m.write("/etc/systemd/system/superd.socket", SOCKET_UNIT)
+    m.sh("systemctl daemon-reload && systemctl start superd.socket")
+    check(m.unit("superd", "ActiveState")["ActiveState"] == "inactive",
+          "superd started before any client came")
+    check(echoes(m, SOCKET_PORT), "the client that activated superd was "
+          "not served")
+    check(m.unit("superd", "ActiveState")["ActiveState"] == "active",
+          "the socket unit did not start superd")
+    check(echoes(m, SOCKET_PORT), "the next client was not served")
+    log = m.journal("superd")
+    check("tsock: start pid=" in log, "superd logged no start of tsock: "
+          "%s" % log[-2000:])
+    check("Address already in use" not in log and "wanted by no" not in log,
+          "superd did not take the socket it was handed: %s" % log[-2000:])
+
+
+def test_purge_stops_and_removes_superd(m, deb):
+    """dpkg --purge stops superd, disables its unit and removes its
+    configuration and state: its services stop answering."""
+    installed(m, deb)
+    add_config(m, ECHO)
+    m.sh("dpkg --purge superd", timeout=120)
+    state = m.unit("superd", "ActiveState", "LoadState")
+    check(state["ActiveState"] == "inactive" and
+          state["LoadState"] == "not-found",
+          "the unit is still there after a purge: %s" % state)
+    check(m.sh("pgrep -x superd", check=False).returncode == 1,
+          "a superd still runs after a purge")
+    check(not echoes(m, ECHO_PORT), "port %d still answers after a purge"
+          % ECHO_PORT)
+    left = m.sh("ls -d /etc/superd.conf /var/lib/superd 2>/dev/null",
+                check=False).stdout.split()
+    check(left == [], "the purge left %s" % left)
