@@ -309,7 +309,8 @@ END_TEST
 
 /*
  * An instance that is not the test's child: an intermediate child starts
- * it and exits.  Returned with its pidfd in *pidfd.
+ * it and exits.  Returned with its pidfd in *pidfd; -1 where the system
+ * (or valgrind) has no pidfd_open.
  */
 static pid_t
 orphan(int gate[2], int *pidfd)
@@ -333,6 +334,13 @@ orphan(int gate[2], int *pidfd)
 	ck_assert_int_eq(waitpid(mid, &status, 0), mid);
 	ck_assert_int_eq(status, 0);
 	*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (*pidfd == -1 && errno == ENOSYS) {
+		/* valgrind 3.19 knows no pidfd_open: nothing to adopt with. */
+		fprintf(stderr, "check_child: pidfd_open: %s, adoption test "
+		    "skipped\n", strerror(errno));
+		gate_release(gate);
+		return -1;
+	}
 	ck_assert_int_ne(*pidfd, -1);
 	return pid;
 }
@@ -391,9 +399,10 @@ START_TEST(adopted_counts_and_ends_on_its_pidfd)
 	int	 gate[2], pidfd, i;
 	pid_t	 pid;
 
-	sc.sc_log_connections = 1;
 	gate_open(gate);
-	pid = orphan(gate, &pidfd);
+	if ((pid = orphan(gate, &pidfd)) == -1)
+		return;
+	sc.sc_log_connections = 1;
 	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.7",
 	    mono_ms() - 5000, FDNAME_INSTANCE "7"), 0);
 	ck_assert_uint_eq(child_count(), 1);
@@ -423,9 +432,10 @@ START_TEST(adopted_timeout_through_the_pidfd)
 	int64_t	 next = 0;
 	pid_t	 pid;
 
-	sc.sc_timeout = 1;
 	gate_open(gate);
-	pid = orphan(gate, &pidfd);
+	if ((pid = orphan(gate, &pidfd)) == -1)
+		return;
+	sc.sc_timeout = 1;
 	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.8",
 	    mono_ms() - 2000, FDNAME_INSTANCE "8"), 0);
 	child_timeouts(mono_ms(), &next);
