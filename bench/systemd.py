@@ -28,8 +28,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-sys.path.insert(1, os.path.join(TOP, "tests", "systemd"))
-sys.path.insert(2, os.path.join(TOP, "tests", "it"))
+# After the standard library's, so that nothing of the tests shadows it.
+sys.path.append(os.path.join(TOP, "tests", "systemd"))
+sys.path.append(os.path.join(TOP, "tests", "it"))
 
 import harness  # noqa: E402
 import machine  # noqa: E402
@@ -103,6 +104,8 @@ def skip(ctx, bench, why):
 
 def run(ctx, bench, m):
     os.makedirs(m.path(JAIL))
+    for d in (DIR, JAIL):       # superd -t refuses a chroot others write
+        os.chmod(m.path(d), 0o755)
     shutil.copy2(ctx.prog("reply"), m.path(PROG))
     shutil.copy2(ctx.prog("reply"), m.path(JAIL + "/reply"))
     cases, left_out = accepted_cases(ctx, bench, m)
@@ -195,14 +198,14 @@ def unit_text(cases, key):
 
 def install_units(ctx, bench, m, cases):
     """A socket unit and its template service per case, started; returns
-    {key: UnitServer}."""
+    {key: a bench Server of that unit}."""
     units = {}
     for i, (key, _, _, _) in enumerate(cases):
         port = FIRST_PORT + i
         name = "superd-bench-" + key
         m.write("%s/%s.socket" % (UNITS, name), SOCKET_UNIT.format(port=port))
         m.write("%s/%s@.service" % (UNITS, name), unit_text(cases, key))
-        units[key] = UnitServer(bench, m, name, key, port, ctx.dir("systemd"))
+        units[key] = unit_server(bench, m, name, key, port, ctx.dir("systemd"))
     m.sh("systemctl daemon-reload")
     m.sh("systemctl start %s" % " ".join(u.unit + ".socket"
                                           for u in units.values()))
@@ -245,7 +248,7 @@ def mount_count(m):
         return None
 
 
-def UnitServer(bench, m, unit, key, port, workdir):
+def unit_server(bench, m, unit, key, port, workdir):
     """A socket unit of the machine as a bench Server: PID 1 serves it,
     and the machine's life is its life (the table stops the machine)."""
 
