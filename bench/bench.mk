@@ -1,7 +1,9 @@
 # bench/bench.mk - `make bench`, included by the top-level Makefile: superd
-# side by side with openbsd-inetd, xinetd, tcpserver and the fork/vfork and
-# in-process limits, written to BENCHMARKS.md.  Not part of `make check`:
-# it installs the anchors (as root) and takes several minutes.
+# side by side with openbsd-inetd, xinetd, tcpserver, the fork/vfork and
+# in-process limits and (as root, bench/systemd.py) systemd Accept=yes
+# socket units in a booted machine, written to BENCHMARKS.md.  Not part of
+# `make check`: it installs the anchors (as root) and takes several
+# minutes.
 #
 #   make bench                      the full run
 #   make bench BENCH_ARGS=--quick   short runs, to try the bench itself

@@ -13,7 +13,9 @@ interleaved rounds (each round visits every server, in a rotated order), so
 that whatever the machine does meanwhile hits all of them alike.  Medians
 of the rounds go into the tables; the ratios and the PASS/MISS lines are
 computed from the same run.  It writes FILE (BENCHMARKS.md) and, with
-every sample, DIR/NAME.json (NAME: FILE's name without .md).
+every sample, DIR/NAME.json (NAME: FILE's name without .md).  The
+systemd table (bench/systemd.py) boots a machine of the real-systemd test
+tier and measures superd against Accept=yes socket units inside it.
 
 Every server it starts is stopped when it ends, however it ends (finally,
 SIGTERM/SIGINT/SIGHUP), and dies with it if the driver is killed outright
@@ -41,6 +43,8 @@ import sys
 import tempfile
 import time
 import traceback
+
+import systemd as systemd_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -104,6 +108,7 @@ class Server:
         self.idle_rss_kb = None
         self.idle_mem_kb = None
         self.failed = None
+        self.netns = None       # a network namespace its clients use
 
     @property
     def pid(self):
@@ -510,8 +515,9 @@ def write_file(path, text):
 def loadgen(ctx, server, key, conc, wargs, secs=None, count=None,
             timeout_ms=None, cpu=True):
     addr, port = server.ports[key]
-    cmd = [ctx.prog("loadgen"), "-p", str(port), "-a", addr,
-           "-c", str(conc)]
+    cmd = ["nsenter", "--net=" + server.netns] if server.netns else []
+    cmd += [ctx.prog("loadgen"), "-p", str(port), "-a", addr,
+            "-c", str(conc)]
     cmd += ["-t", "%g" % secs] if secs else ["-n", str(count)]
     if timeout_ms:
         cmd += ["-T", str(timeout_ms)]
@@ -534,6 +540,7 @@ def loadgen(ctx, server, key, conc, wargs, secs=None, count=None,
         except ValueError:
             res[k] = v
     res["foreign_pct"] = foreign_pct(before, after)
+    res["tree_cpu_ms"] = (after[2] - before[2]) * 1000
     return res
 
 
@@ -1055,6 +1062,12 @@ def table_proxy(ctx):
             s.stop()
 
 
+def table_systemd(ctx):
+    """superd confined against systemd Accept=yes units: bench/systemd.py,
+    given this module for its servers and rounds."""
+    systemd_table.table(ctx, sys.modules[__name__])
+
+
 def table_burst(ctx):
     """Table 3: each server with its default settings under a burst of 32
     clients, then one probe connection."""
@@ -1401,6 +1414,7 @@ def targets(ctx):
                         "per connection / without" % (label, conc),
                         "n/a" if None in r else "%.2f×, %.2f×" % tuple(r),
                         "N/A" if None in r else "INFO"))
+    out.extend(systemd_table.targets(ctx, sys.modules[__name__]))
     return out
 
 
@@ -1751,6 +1765,7 @@ def report(ctx, started, elapsed, load_before, load_after):
         a(foreign_line(px["cells"].values()))
         a("")
         L.extend(commands_lines(ctx, "proxy"))
+    L.extend(systemd_table.report(ctx, sys.modules[__name__]))
     return "\n".join(L) + "\n"
 
 
@@ -1777,7 +1792,8 @@ def main():
                     metavar="NAME=PATH", help="another superd binary to "
                     "measure beside superd in the exec and udp tables (an "
                     "older build, a variant)")
-    ap.add_argument("--only", default="exec,udp,builtins,burst,scale,proxy",
+    ap.add_argument("--only", default="exec,udp,builtins,burst,scale,proxy,"
+                    "systemd",
                     help="the tables to run")
     ap.add_argument("--concs", default="1,4,32",
                     help="the concurrencies of the exec'd-service table")
@@ -1830,7 +1846,8 @@ def main():
         for name, fn in (("exec", table_exec), ("udp", table_udp),
                          ("builtins", table_builtins),
                          ("burst", table_burst), ("scale", table_scale),
-                         ("proxy", table_proxy)):
+                         ("proxy", table_proxy),
+                         ("systemd", table_systemd)):
             if name in only:
                 log("table %s (at %.0f s)" % (name, time.monotonic() - t0))
                 try:

@@ -11,7 +11,8 @@ machine and its mounts with it.
 
 Needs root, /lib/systemd/systemd, overlayfs, unshare and nsenter, and a
 cgroup2 hierarchy (a pure one or the unified one of a hybrid layout): a
-machine without them raises Skip, saying which.  Python 3 standard library
+machine without them raises Skip, saying which.  bench/systemd.py boots
+one too, for the systemd table of `make bench`.  Python 3 standard library
 only."""
 
 import ctypes
