@@ -462,6 +462,8 @@ svc_conf_free(struct svc_conf *sc)
 	free(sc->sc_proxy_from);
 	strv_free(sc->sc_env);
 	free(sc->sc_chdir);
+	free(sc->sc_chroot);
+	strv_free(sc->sc_writable);
 	free(sc);
 }
 

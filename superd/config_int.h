@@ -99,6 +99,7 @@ struct build {
 	struct where	 b_owner_at;
 	const char	*b_sgroup;
 	struct where	 b_sgroup_at;
+	struct where	 b_writable_at;
 	const char     **b_args;
 	size_t		 b_nargs;
 	int		 b_args_own;
@@ -136,6 +137,8 @@ int		 include_list(struct loader *, const char *, char ***, size_t *,
 /* config_resolve.c */
 int		 have_inet6(void);
 int		 check_server(struct build *, const struct where *,
+		    const char *);
+int		 check_chroot(struct build *, const struct where *,
 		    const char *);
 void		 finish_identity(struct build *);
 void		 finish_addresses(struct build *);

@@ -600,6 +600,96 @@ key_stderr(struct build *b, const config_setting_t *s)
 	return 0;
 }
 
+/* ---------------------------------------------------------------------
+ * Confinement (confine.c does it).
+ */
+
+static int
+key_chroot(struct build *b, const config_setting_t *s)
+{
+	struct where	 w;
+	const char	*v;
+
+	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
+		return -1;
+	w = where_of(b->b_ld, s);
+	return check_chroot(b, &w, v);
+}
+
+static int
+key_no_new_privs(struct build *b, const config_setting_t *s)
+{
+	return get_bool(b, s, &b->b_sc->sc_no_new_privs);
+}
+
+static int
+key_capabilities(struct build *b, const config_setting_t *s)
+{
+	const char	**v;
+	size_t		  i, n;
+	uint64_t	  caps = 0;
+	int		  cap, bad = 0;
+
+	if ((v = get_strings(b, s, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((cap = confine_cap_named(v[i])) == -1) {
+			serr(b->b_ld, config_setting_get_elem(s, i),
+			    "capabilities \"%s\": no such capability (want a "
+			    "name such as \"net_bind_service\")", v[i]);
+			bad = 1;
+		} else
+			caps |= (uint64_t)1 << cap;
+	}
+	free(v);
+	if (bad)
+		return -1;
+	b->b_sc->sc_caps = caps;
+	b->b_sc->sc_caps_set = 1;
+	return 0;
+}
+
+static int
+key_private_tmp(struct build *b, const config_setting_t *s)
+{
+	return get_bool(b, s, &b->b_sc->sc_private_tmp);
+}
+
+static int
+key_private_network(struct build *b, const config_setting_t *s)
+{
+	return get_bool(b, s, &b->b_sc->sc_private_network);
+}
+
+static int
+key_read_only(struct build *b, const config_setting_t *s)
+{
+	return get_bool(b, s, &b->b_sc->sc_read_only);
+}
+
+static int
+key_writable(struct build *b, const config_setting_t *s)
+{
+	const char	**v;
+	size_t		  i, n;
+	int		  bad = 0;
+
+	if ((v = get_strings(b, s, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (v[i][0] != '/') {
+			serr(b->b_ld, config_setting_get_elem(s, i), "writable "
+			    "\"%s\" is not an absolute path", v[i]);
+			bad = 1;
+		}
+	if (!bad) {
+		b->b_sc->sc_writable = strv_dup(v, n);
+		b->b_writable_at = where_of(b->b_ld, s);
+	}
+	free(v);
+	return bad ? -1 : 0;
+}
+
 static int
 key_proxy_protocol(struct build *b, const config_setting_t *s)
 {
@@ -642,13 +732,15 @@ key_backlog(struct build *b, const config_setting_t *s)
 
 /*
  * Every per-service setting.  The order matters: protocol before what
- * depends on it (port, path), server and builtin before args.
+ * depends on it (port, path), chroot before server (looked at inside
+ * it), server and builtin before args.
  */
 static const struct key keys[] = {
 	{ "name",		key_name },
 	{ "protocol",		key_protocol },
 	{ "tcpmux",		key_tcpmux },
 	{ "disabled",		key_disabled },
+	{ "chroot",		key_chroot },	/* before server: inside it */
 	{ "server",		key_server },
 	{ "builtin",		key_builtin },
 	{ "args",		key_args },
@@ -676,6 +768,12 @@ static const struct key keys[] = {
 	{ "env",		key_env },
 	{ "chdir",		key_chdir },
 	{ "stderr",		key_stderr },
+	{ "no_new_privs",	key_no_new_privs },
+	{ "capabilities",	key_capabilities },
+	{ "private_tmp",	key_private_tmp },
+	{ "private_network",	key_private_network },
+	{ "read_only",		key_read_only },
+	{ "writable",		key_writable },
 	{ "proxy_protocol",	key_proxy_protocol },
 	{ "proxy_from",		key_proxy_from },
 	{ "keepalive",		key_keepalive },
