@@ -12,6 +12,9 @@
 #ifndef SUPERD_SYS_H
 #define SUPERD_SYS_H
 
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -215,6 +218,113 @@ sys_umask(mode_t mask)
 		(void)SYS(SYS_umask, mask, 0, 0, 0);
 	else
 		(void)umask(mask);
+}
+
+/* ---------------------------------------------------------------------
+ * Confinement (exec.c, as confine.c planned it).
+ */
+
+static inline int
+sys_unshare(int flags)
+{
+	return SYS_RAW ? (int)SYS(SYS_unshare, flags, 0, 0, 0) :
+	    LIBC(unshare(flags));
+}
+
+static inline int
+sys_mount(const char *src, const char *target, const char *type,
+    unsigned long flags, const char *data)
+{
+	return SYS_RAW ? (int)SYS6(SYS_mount, src, target, type, flags, data,
+	    0) : LIBC(mount(src, target, type, flags, data));
+}
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr	442	/* one number on every architecture */
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE		0x8000
+#endif
+#define SYS_MOUNT_ATTR_RDONLY	0x00000001ULL
+
+/* The kernel's struct mount_attr (<linux/mount.h> clashes with libc's). */
+struct sys_mount_attr {
+	unsigned long long	 ma_set;
+	unsigned long long	 ma_clr;
+	unsigned long long	 ma_propagation;
+	unsigned long long	 ma_userns_fd;
+};
+
+/* Sets and clears mount attributes of the mount at path and those below. */
+static inline int
+sys_mount_setattr_tree(const char *path, unsigned long long set,
+    unsigned long long clr)
+{
+	struct sys_mount_attr	 ma = { set, clr, 0, 0 };
+
+	return SYS_RAW ? (int)SYS6(SYS_mount_setattr, AT_FDCWD, path,
+	    AT_RECURSIVE, &ma, sizeof(ma), 0) :
+	    LIBC(syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &ma,
+	    sizeof(ma)));
+}
+
+static inline int
+sys_chroot(const char *path)
+{
+	return SYS_RAW ? (int)SYS(SYS_chroot, path, 0, 0, 0) :
+	    LIBC(chroot(path));
+}
+
+static inline int
+sys_prctl(int option, unsigned long a, unsigned long b)
+{
+	return SYS_RAW ? (int)SYS6(SYS_prctl, option, a, b, 0, 0, 0) :
+	    LIBC(prctl(option, a, b, 0UL, 0UL));
+}
+
+/* The kernel's capability header and sets, version 3 (64 bits). */
+struct sys_cap_header {
+	unsigned int		 ch_version;
+	int			 ch_pid;
+};
+struct sys_cap_data {
+	unsigned int		 cd_effective;
+	unsigned int		 cd_permitted;
+	unsigned int		 cd_inheritable;
+};
+#define SYS_CAP_VERSION_3	0x20080522
+
+/* Effective, permitted and inheritable: exactly the capabilities in keep. */
+static inline int
+sys_capset_all(unsigned long long keep)
+{
+	struct sys_cap_header	 hdr = { SYS_CAP_VERSION_3, 0 };
+	struct sys_cap_data	 data[2] = {
+		{ (unsigned)keep, (unsigned)keep, (unsigned)keep },
+		{ (unsigned)(keep >> 32), (unsigned)(keep >> 32),
+		    (unsigned)(keep >> 32) },
+	};
+
+	return SYS_RAW ? (int)SYS(SYS_capset, &hdr, data, 0, 0) :
+	    LIBC(syscall(SYS_capset, &hdr, data));
+}
+
+static inline int
+sys_socket(int domain, int type, int protocol)
+{
+	int	 fd;
+
+	if (SYS_RAW)
+		return (int)SYS(SYS_socket, domain, type, protocol, 0);
+	fd = socket(domain, type, protocol);
+	return fd == -1 ? -errno : fd;
+}
+
+static inline int
+sys_ioctl(int fd, unsigned long request, void *arg)
+{
+	return SYS_RAW ? (int)SYS(SYS_ioctl, fd, request, arg, 0) :
+	    LIBC(ioctl(fd, request, arg));
 }
 
 static inline int
