@@ -288,3 +288,21 @@ def test_confine_failed_step_is_logged_and_others_served(t):
     check(talk(sd.port("fine")) == b"still here\n",
           "superd did not serve the other service after the failed start")
     sd.check_alive("after a failed confined start")
+
+
+def test_confine_timeout_kills_grandchildren_that_ignore_sigterm(t):
+    need_root("see every process")
+    sd = t.start([service("stubborn", server="/bin/sh", timeout=1,
+                          args=["-c", "(trap '' TERM; exec sleep 300) & "
+                                "echo $!; wait"])])
+    mark = sd.mark()
+    s = connect(sd.port("stubborn"))
+    t.socks.append(s)
+    grandchild = int(read_line(s))
+    check(pid_alive(grandchild), "the background sleep is not running")
+    sd.wait_log(tag("stubborn") + r".*\bexit pid=\d+ signal=15\b", mark,
+                timeout=4, what="the instance ended by the timeout's SIGTERM")
+    # Its leader gone, nothing is left to send SIGKILL to unless superd
+    # kills the rest of the group as it reaps the leader.
+    wait_for(lambda: not pid_alive(grandchild), 4,
+             "the sleep that ignores SIGTERM to be killed")
