@@ -12,8 +12,10 @@ import subprocess
 import tempfile
 import time
 
-from harness import (Skip, check, connect, need_root, pid_alive, python3,
-                     read_line, read_until_eof, service, tag, talk, wait_for)
+from harness import (Skip, check, connect, limit, need_root, pid_alive,
+                     python3, read_line, read_until_eof, service, tag, talk,
+                     wait_for)
+from test_realprog import TFTPD, need_program, tftp_get
 
 
 def need_namespace(kind):
@@ -306,3 +308,24 @@ def test_confine_timeout_kills_grandchildren_that_ignore_sigterm(t):
     # kills the rest of the group as it reaps the leader.
     wait_for(lambda: not pid_alive(grandchild), 4,
              "the sleep that ignores SIGTERM to be killed")
+
+
+@limit(40)
+def test_confine_tftpd_as_in_the_manual(t):
+    """superd(8)'s tftpd: root kept only for in.tftpd's own chroot and
+    switch to nobody, no new privileges, a read-only system."""
+    need_program(TFTPD, "tftpd-hpa")
+    need_program(shutil.which("tftp") or "/usr/bin/tftp", "tftp-hpa")
+    need_namespace("--mount")
+    root = outside_tmp(t, "tftp")
+    data = bytes(range(256)) * 40 + b"end\n"
+    with open(os.path.join(root, "boot.img"), "wb") as f:
+        f.write(data)
+    os.chmod(os.path.join(root, "boot.img"), 0o644)
+    sd = t.start([service("tftp", protocol="udp", wait=True, user="root",
+                          server=TFTPD, argv0="in.tftpd",
+                          args=["-s", root, "-t", "1", "-u", "nobody"],
+                          capabilities=["sys_chroot", "setuid", "setgid"],
+                          no_new_privs=True, read_only=True)])
+    got = tftp_get(t, sd.port("tftp", "udp"), "boot.img", t.path("got"))
+    check(got == data, "%d bytes, not the %d served" % (len(got), len(data)))
