@@ -38,29 +38,6 @@ struct key {
  * What several keys do alike.
  */
 
-static char **
-strv_dup(const char **v, size_t n)
-{
-	char	**d;
-	size_t	  i;
-
-	d = xcalloc(n + 1, sizeof(*d));
-	for (i = 0; i < n; i++)
-		d[i] = xstrdup(v[i]);
-	return d;
-}
-
-static int
-absolute(struct build *b, const config_setting_t *s, const char *path)
-{
-	if (path[0] != '/') {
-		serr(b->b_ld, s, "%s \"%s\" is not an absolute path",
-		    config_setting_name(s), path);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * A setting that means nothing for this kind of service: an error when
  * the service wrote it, ignored when it came from the superd block.
@@ -290,7 +267,7 @@ key_path(struct build *b, const config_setting_t *s)
 	const char		*v;
 
 	b->b_path_set = 1;
-	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
+	if ((v = get_path(b, s)) == NULL)
 		return -1;
 	if (strlen(v) >= sizeof(sun.sun_path)) {
 		serr(b->b_ld, s, "path \"%s\" is longer than %zu bytes", v,
@@ -571,7 +548,7 @@ key_chdir(struct build *b, const config_setting_t *s)
 	const char	*v;
 	char		*dir;
 
-	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
+	if ((v = get_path(b, s)) == NULL)
 		return -1;
 	dir = xstrdup(v);	/* first: on no memory the old one stays */
 	free(b->b_sc->sc_chdir);
@@ -598,96 +575,6 @@ key_stderr(struct build *b, const config_setting_t *s)
 	}
 	b->b_stderr_set = 1;
 	return 0;
-}
-
-/* ---------------------------------------------------------------------
- * Confinement (confine.c does it).
- */
-
-static int
-key_chroot(struct build *b, const config_setting_t *s)
-{
-	struct where	 w;
-	const char	*v;
-
-	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
-		return -1;
-	w = where_of(b->b_ld, s);
-	return check_chroot(b, &w, v);
-}
-
-static int
-key_no_new_privs(struct build *b, const config_setting_t *s)
-{
-	return get_bool(b, s, &b->b_sc->sc_no_new_privs);
-}
-
-static int
-key_capabilities(struct build *b, const config_setting_t *s)
-{
-	const char	**v;
-	size_t		  i, n;
-	uint64_t	  caps = 0;
-	int		  cap, bad = 0;
-
-	if ((v = get_strings(b, s, &n)) == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((cap = confine_cap_named(v[i])) == -1) {
-			serr(b->b_ld, config_setting_get_elem(s, i),
-			    "capabilities \"%s\": no such capability (want a "
-			    "name such as \"net_bind_service\")", v[i]);
-			bad = 1;
-		} else
-			caps |= (uint64_t)1 << cap;
-	}
-	free(v);
-	if (bad)
-		return -1;
-	b->b_sc->sc_caps = caps;
-	b->b_sc->sc_caps_set = 1;
-	return 0;
-}
-
-static int
-key_private_tmp(struct build *b, const config_setting_t *s)
-{
-	return get_bool(b, s, &b->b_sc->sc_private_tmp);
-}
-
-static int
-key_private_network(struct build *b, const config_setting_t *s)
-{
-	return get_bool(b, s, &b->b_sc->sc_private_network);
-}
-
-static int
-key_read_only(struct build *b, const config_setting_t *s)
-{
-	return get_bool(b, s, &b->b_sc->sc_read_only);
-}
-
-static int
-key_writable(struct build *b, const config_setting_t *s)
-{
-	const char	**v;
-	size_t		  i, n;
-	int		  bad = 0;
-
-	if ((v = get_strings(b, s, &n)) == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (v[i][0] != '/') {
-			serr(b->b_ld, config_setting_get_elem(s, i), "writable "
-			    "\"%s\" is not an absolute path", v[i]);
-			bad = 1;
-		}
-	if (!bad) {
-		b->b_sc->sc_writable = strv_dup(v, n);
-		b->b_writable_at = where_of(b->b_ld, s);
-	}
-	free(v);
-	return bad ? -1 : 0;
 }
 
 static int
