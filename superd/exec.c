@@ -175,6 +175,48 @@ exec_tmpfs(const char *dir)
 }
 
 /*
+ * The root moved by a descriptor of the directory opened without
+ * following a symbolic link: a component of the path swapped for a link
+ * since the configuration was checked takes the instance nowhere else.
+ */
+static int
+exec_chroot(const char *dir)
+{
+	int	 fd, rc;
+
+	if ((fd = sys_open_nofollow(dir, O_DIRECTORY)) < 0)
+		return fd;
+	rc = sys_fchdir(fd);
+	(void)sys_close(fd);
+	return rc < 0 ? rc : sys_chroot(".");
+}
+
+/*
+ * A `writable` path mounted on itself, writable: a copy of its mounts
+ * made writable while detached and attached on the very path opened,
+ * both by descriptor, no symbolic link followed on the way.
+ */
+static int
+exec_writable(const char *path)
+{
+	int	 fd, tree, rc;
+
+	if ((fd = sys_open_nofollow(path, 0)) < 0)
+		return fd;
+	if ((tree = sys_open_tree_clone(fd)) < 0) {
+		(void)sys_close(fd);
+		return tree;
+	}
+	rc = sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, 0,
+	    SYS_MOUNT_ATTR_RDONLY);
+	if (rc == 0)
+		rc = sys_move_mount(tree, fd);
+	(void)sys_close(tree);
+	(void)sys_close(fd);
+	return rc;
+}
+
+/*
  * The bounding set down to the capabilities kept, while superd's
  * CAP_SETPCAP is still there: nothing the program execs can get others.
  */
@@ -226,7 +268,7 @@ exec_confine(const struct confine_plan *cp, enum stage *stage)
 	    SYS_MOUNT_ATTR_RDONLY, 0)) < 0)
 		return rc;
 	*stage = STAGE_CHROOT;
-	if (cp->cp_chroot != NULL && (rc = sys_chroot(cp->cp_chroot)) < 0)
+	if (cp->cp_chroot != NULL && (rc = exec_chroot(cp->cp_chroot)) < 0)
 		return rc;
 	*stage = STAGE_PRIVATE_TMP;
 	if (cp->cp_private_tmp && ((rc = exec_tmpfs("/tmp")) < 0 ||
@@ -234,9 +276,7 @@ exec_confine(const struct confine_plan *cp, enum stage *stage)
 		return rc;
 	*stage = STAGE_WRITABLE;
 	for (w = cp->cp_writable; w != NULL && *w != NULL; w++)
-		if ((rc = sys_mount(*w, *w, NULL, MS_BIND | MS_REC, NULL)) < 0 ||
-		    (rc = sys_mount_setattr_tree(*w, 0,
-		    SYS_MOUNT_ATTR_RDONLY)) < 0)
+		if ((rc = exec_writable(*w)) < 0)
 			return rc;
 	*stage = STAGE_BOUNDING;
 	return exec_bounding(cp);

@@ -255,17 +255,101 @@ struct sys_mount_attr {
 	unsigned long long	 ma_userns_fd;
 };
 
-/* Sets and clears mount attributes of the mount at path and those below. */
+/* Sets and clears mount attributes of the mount at dfd and path. */
+static inline int
+sys_mount_setattr(int dfd, const char *path, unsigned flags,
+    unsigned long long set, unsigned long long clr)
+{
+	struct sys_mount_attr	 ma = { set, clr, 0, 0 };
+
+	return SYS_RAW ? (int)SYS6(SYS_mount_setattr, dfd, path, flags, &ma,
+	    sizeof(ma), 0) :
+	    LIBC(syscall(SYS_mount_setattr, dfd, path, flags, &ma,
+	    sizeof(ma)));
+}
+
+/* The same, on the mount at path and those below. */
 static inline int
 sys_mount_setattr_tree(const char *path, unsigned long long set,
     unsigned long long clr)
 {
-	struct sys_mount_attr	 ma = { set, clr, 0, 0 };
+	return sys_mount_setattr(AT_FDCWD, path, AT_RECURSIVE, set, clr);
+}
 
-	return SYS_RAW ? (int)SYS6(SYS_mount_setattr, AT_FDCWD, path,
-	    AT_RECURSIVE, &ma, sizeof(ma), 0) :
-	    LIBC(syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &ma,
-	    sizeof(ma)));
+#ifndef SYS_openat2
+#define SYS_openat2		437	/* one number on every architecture */
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree		428	/* one number on every architecture */
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount		429	/* one number on every architecture */
+#endif
+#define SYS_RESOLVE_NO_SYMLINKS	0x04ULL
+#define SYS_OPEN_TREE_CLONE	1U
+#define SYS_MOVE_MOUNT_F_EMPTY_PATH 0x04U
+#define SYS_MOVE_MOUNT_T_EMPTY_PATH 0x40U
+
+/* The kernel's struct open_how. */
+struct sys_open_how {
+	unsigned long long	 oh_flags;
+	unsigned long long	 oh_mode;
+	unsigned long long	 oh_resolve;
+};
+
+/* A new descriptor from a call that makes one, or -errno (libc's way). */
+static inline int
+sys_libc_fd(long fd)
+{
+	return fd == -1 ? -errno : (int)fd;
+}
+
+/*
+ * An O_PATH descriptor of path, resolved without following any symbolic
+ * link on the way (ELOOP if one is there): what it names cannot be
+ * swapped for a link to elsewhere.  Linux 5.6 and later (openat2).
+ */
+static inline int
+sys_open_nofollow(const char *path, int flags)
+{
+	struct sys_open_how	 how = {
+		(unsigned long long)(O_PATH | O_CLOEXEC | flags), 0,
+		SYS_RESOLVE_NO_SYMLINKS
+	};
+
+	return SYS_RAW ? (int)SYS(SYS_openat2, AT_FDCWD, path, &how,
+	    sizeof(how)) :
+	    sys_libc_fd(syscall(SYS_openat2, AT_FDCWD, path, &how,
+	    sizeof(how)));
+}
+
+/* A detached copy of the mounts at fd and below (open_tree). */
+static inline int
+sys_open_tree_clone(int fd)
+{
+	unsigned	 flags = SYS_OPEN_TREE_CLONE | O_CLOEXEC |
+			    AT_EMPTY_PATH | AT_RECURSIVE;
+
+	return SYS_RAW ? (int)SYS(SYS_open_tree, fd, "", flags, 0) :
+	    sys_libc_fd(syscall(SYS_open_tree, fd, "", flags));
+}
+
+/* The mount tree at from_fd attached on what to_fd names. */
+static inline int
+sys_move_mount(int from_fd, int to_fd)
+{
+	unsigned	 flags = SYS_MOVE_MOUNT_F_EMPTY_PATH |
+			    SYS_MOVE_MOUNT_T_EMPTY_PATH;
+
+	return SYS_RAW ? (int)SYS6(SYS_move_mount, from_fd, "", to_fd, "",
+	    flags, 0) :
+	    LIBC(syscall(SYS_move_mount, from_fd, "", to_fd, "", flags));
+}
+
+static inline int
+sys_fchdir(int fd)
+{
+	return SYS_RAW ? (int)SYS(SYS_fchdir, fd, 0, 0, 0) : LIBC(fchdir(fd));
 }
 
 static inline int

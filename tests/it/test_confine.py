@@ -292,6 +292,70 @@ def test_confine_failed_step_is_logged_and_others_served(t):
     sd.check_alive("after a failed confined start")
 
 
+def jail_saying(root, words):
+    """A chroot at root whose /bin/cat serves /srv/which, saying words."""
+    os.makedirs(root, 0o755)
+    copy_with_libs(root, "/bin/cat")
+    os.makedirs(root + "/srv", 0o755)
+    with open(root + "/srv/which", "w") as f:
+        f.write(words + "\n")
+
+
+def test_confine_chroot_parent_swapped_for_symlink_fails(t):
+    need_root("chroot")
+    base = t.path("jails")
+    jail_saying(os.path.join(base, "a", "root"), "the configured jail")
+    jail_saying(os.path.join(base, "b", "root"), "another jail")
+    sd = t.start([service("jail", server="/bin/cat", args=["/srv/which"],
+                          chroot=os.path.join(base, "a", "root"))])
+    check(talk(sd.port("jail")) == b"the configured jail\n",
+          "control: the configured chroot not served")
+    # Whoever can write in base points the chroot's parent elsewhere.
+    os.rename(os.path.join(base, "a"), os.path.join(base, "a.real"))
+    os.symlink(os.path.join(base, "b"), os.path.join(base, "a"))
+    mark = sd.mark()
+    s = connect(sd.port("jail"))
+    t.socks.append(s)
+    out = read_until_eof(s)
+    check(out == b"", "the start followed the symbolic link into the other "
+          "jail: %r" % out)
+    sd.wait_log(tag("jail") + r".*cannot start.*confine: chroot: Too many "
+                r"levels of symbolic links", mark,
+                what="the chroot through a symbolic link refused, its step "
+                "named")
+    sd.check_alive("after the refused chroot")
+
+
+def test_confine_writable_swapped_for_symlink_fails(t):
+    need_namespace("--mount")
+    base = outside_tmp(t, "swap")
+    rw, victim = os.path.join(base, "rw"), os.path.join(base, "victim")
+    os.mkdir(rw, 0o755)
+    os.mkdir(victim, 0o755)
+    script = "echo x > %s/f && echo rw=written || echo rw=refused" % rw
+    sd = t.start([service("ro", server="/bin/sh", user="root",
+                          read_only=True, writable=[rw],
+                          args=["-c", script])])
+    check(talk(sd.port("ro")).split() == [b"rw=written"],
+          "control: the `writable` directory not writable")
+    # Whoever owns base swaps the writable directory for a link to one
+    # that read_only must keep read-only.
+    os.rename(rw, rw + ".real")
+    os.symlink(victim, rw)
+    mark = sd.mark()
+    s = connect(sd.port("ro"))
+    t.socks.append(s)
+    out = read_until_eof(s)
+    check(not os.path.exists(os.path.join(victim, "f")),
+          "the instance wrote through the symbolic link into %s (%r)"
+          % (victim, out))
+    check(out == b"", "the instance started anyway: %r" % out)
+    sd.wait_log(tag("ro") + r".*cannot start.*confine: writable: Too many "
+                r"levels of symbolic links", mark,
+                what="the writable path through a symbolic link refused, "
+                "its step named")
+
+
 def test_confine_timeout_kills_grandchildren_that_ignore_sigterm(t):
     need_root("see every process")
     sd = t.start([service("stubborn", server="/bin/sh", timeout=1,
