@@ -8,9 +8,13 @@
  * what it mounts, where its root is, which capabilities it keeps and
  * whether it may gain privileges at exec.
  */
+#include <sys/syscall.h>
+
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "superd.h"
 
@@ -52,6 +56,28 @@ const char *
 confine_cap_name(int n)
 {
 	return n >= 0 && n < NCAPS ? cap_names[n] : NULL;
+}
+
+/*
+ * Whether superd's effective set holds capability cap: a child of its
+ * can set up no confinement that needs one it lacks.  When the kernel
+ * will not say, it is taken as held (a start then says what failed).
+ */
+int
+confine_cap_held(int cap)
+{
+	struct {
+		uint32_t	 version;
+		int		 pid;
+	} hdr = { 0x20080522, 0 };	/* _LINUX_CAPABILITY_VERSION_3 */
+	struct {
+		uint32_t	 effective, permitted, inheritable;
+	} data[2];
+
+	if (cap < 0 || cap >= CONFINE_CAPS ||
+	    syscall(SYS_capget, &hdr, data) == -1)
+		return 1;
+	return (data[cap / 32].effective >> (cap % 32)) & 1;
 }
 
 /*

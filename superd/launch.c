@@ -169,15 +169,25 @@ static const char *const stage_names[STAGE_COUNT] = {
 	[STAGE_EXEC] = "execve",
 };
 
+/* A confinement step refused for want of privilege: superd's, not the
+ * service's (superd -t has warned of it). */
+static int
+confine_refused(int stage, int err)
+{
+	return err == EPERM && geteuid() != 0 && ((stage >= STAGE_NAMESPACES &&
+	    stage <= STAGE_BOUNDING) || stage == STAGE_CAPABILITIES);
+}
+
 static void
 log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 {
 	const char	*what = stage >= 0 && stage < STAGE_COUNT ?
 			    stage_names[stage] : "?";
 
-	log_warnx("%s: cannot start %s: %s: %s", sc->sc_name,
+	log_warnx("%s: cannot start %s: %s: %s%s", sc->sc_name,
 	    sc->sc_server != NULL ? sc->sc_server : "builtin", what,
-	    strerror(err));
+	    strerror(err), confine_refused(stage, err) ?
+	    " (superd is not root)" : "");
 }
 
 /* Reads what a forked child reported, if it has: EOF once it exec'd. */

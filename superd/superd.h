@@ -392,6 +392,7 @@ struct confine_plan {
 };
 int		 confine_cap_named(const char *);
 const char	*confine_cap_name(int);
+int		 confine_cap_held(int);
 void		 confine_plan(const struct svc_conf *, uid_t,
 		    struct confine_plan *);
 

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -1675,6 +1677,66 @@ START_TEST(test_confine_settings)
 }
 END_TEST
 
+/* This process's effective capabilities, all set to effective. */
+static void
+effective_caps_set(const struct __user_cap_data_struct *effective)
+{
+	struct __user_cap_header_struct	 hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+	struct __user_cap_data_struct	 data[2];
+
+	ck_assert_int_eq(syscall(SYS_capget, &hdr, data), 0);
+	data[0].effective = effective[0].effective;
+	data[1].effective = effective[1].effective;
+	ck_assert_int_eq(syscall(SYS_capset, &hdr, data), 0);
+}
+
+/*
+ * A setting that needs a capability superd lacks is a warning at its
+ * line naming it: root's effective set is emptied for the load (its
+ * permitted set stays, to take them back), as a user's has none.
+ */
+START_TEST(test_confine_capability_warnings)
+{
+	struct __user_cap_header_struct	 hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+	struct __user_cap_data_struct	 saved[2], none[2];
+	struct conf			*cf;
+
+	ck_assert_int_eq(syscall(SYS_capget, &hdr, saved), 0);
+	memset(none, 0, sizeof(none));
+	write_text("w.conf", "services = (\n"
+	    "{ name = \"a\"; port = 1; server = \"/bin/cat\";\n"
+	    "  private_tmp = true; no_new_privs = true; },\n"
+	    "{ name = \"b\"; port = 2; server = \"/bin/cat\";\n"
+	    "  private_network = false;\n"
+	    "  capabilities = [ \"kill\" ]; }\n"
+	    ");\n");
+	effective_caps_set(none);
+	ck_assert_int_eq(confine_cap_held(21), 0);	/* CAP_SYS_ADMIN */
+	cf = load_ok("w.conf");
+	effective_caps_set(saved);
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, 2);
+	ck_assert_msg(strncmp(cf->cf_warnings.ce_msg[0], "w.conf:3: "
+	    "\"private_tmp\" of service \"a\" needs capability \"sys_admin\", "
+	    "which superd does not hold", 78) == 0, "%s",
+	    cf->cf_warnings.ce_msg[0]);
+	ck_assert_msg(strstr(cf->cf_warnings.ce_msg[0], ": each start will "
+	    "fail") != NULL, "%s", cf->cf_warnings.ce_msg[0]);
+	ck_assert_msg(strncmp(cf->cf_warnings.ce_msg[1], "w.conf:6: "
+	    "\"capabilities\" of service \"b\" needs capability \"setpcap\"",
+	    64) == 0, "%s", cf->cf_warnings.ce_msg[1]);
+	config_free(cf);
+	if (confine_cap_held(21)) {	/* superd as root: nothing to say */
+		cf = load_ok("w.conf");
+		ck_assert_uint_eq(cf->cf_warnings.ce_count, 0);
+		config_free(cf);
+	}
+}
+END_TEST
+
 /* What -t refuses, each at its line. */
 START_TEST(test_confine_errors)
 {
@@ -1853,6 +1915,7 @@ config_suite(void)
 	tc = tcase_create("confine");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_confine_settings);
+	tcase_add_test(tc, test_confine_capability_warnings);
 	tcase_add_test(tc, test_confine_errors);
 	tcase_add_test(tc, test_confine_not_inetd);
 	suite_add_tcase(s, tc);

@@ -7,11 +7,14 @@ kernel or container will not make one (tried with unshare(1) first).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 
+import faultkit
+import harness
 from harness import (Skip, check, connect, limit, need_root, pid_alive,
                      python3, read_line, read_until_eof, service, tag, talk,
                      wait_for)
@@ -354,6 +357,49 @@ def test_confine_writable_swapped_for_symlink_fails(t):
                 r"levels of symbolic links", mark,
                 what="the writable path through a symbolic link refused, "
                 "its step named")
+
+
+def test_confine_not_root_warned_by_t_and_named_at_start(t):
+    need_root("run superd as nobody")
+    uid, gid = faultkit.nobody_ids()
+    svcs = [service("ptmp", server="/bin/cat", private_tmp=True),
+            service("caps", server="/bin/cat",
+                    capabilities=["net_bind_service"]),
+            service("nnp", server="/bin/echo", args=["served"],
+                    no_new_privs=True)]
+    conf = t.conf(svcs, name="nonroot.conf")
+    p = subprocess.run([harness.SUPERD, "-t", "-f", conf], user=uid,
+                       group=gid, extra_groups=[], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=10,
+                       env=harness.superd_env())
+    err = p.stderr.decode("utf-8", "replace")
+    t.notes.append(("superd -t as nobody", err))
+    check(p.returncode == 0, "-t as nobody: exit %d" % p.returncode)
+    for name, cap in (("private_tmp", "sys_admin"),
+                      ("capabilities", "setpcap")):
+        check(re.search(r'^superd: warning: .*"%s" of service "\w+" needs '
+                        r'capability "%s", which superd does not hold '
+                        r'\(it is not root\)' % (name, cap), err, re.M),
+              "-t as nobody did not warn that %s needs %s: %r"
+              % (name, cap, err))
+    check("no_new_privs" not in err, "no_new_privs needs no privilege, "
+          "yet -t warned: %r" % err)
+    _, _, err = t.run_superd(["-t", "-f", conf])
+    check("warning" not in err, "-t as root warned: %r" % err)
+    run = faultkit.owned_dir(t, "run", uid, gid)
+    sd = faultkit.start_hooked(t, svcs, label="nonroot",
+                               ports=os.path.join(run, "superd.ports"),
+                               popen={"user": uid, "group": gid,
+                                      "extra_groups": []})
+    mark = sd.mark()
+    s = connect(sd.port("ptmp"))
+    t.socks.append(s)
+    check(read_until_eof(s) == b"", "a private_tmp instance started")
+    sd.wait_log(tag("ptmp") + r".*cannot start.*confine: new namespaces: "
+                r"Operation not permitted \(superd is not root\)", mark,
+                what="the refused step logged as superd's want of privilege")
+    check(talk(sd.port("nnp")) == b"served\n",
+          "no_new_privs as nobody: not served")
 
 
 def test_confine_timeout_kills_grandchildren_that_ignore_sigterm(t):
