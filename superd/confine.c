@@ -1,6 +1,6 @@
 /*
- * confine.c - the names of Linux capabilities, and the plan of what a
- * child does to confine itself.
+ * confine.c - the names of Linux capabilities, those superd holds, and
+ * the plan of what a child does to confine itself.
  *
  * The plan is a pure function of the service and the user its program
  * runs as, made by superd before the start (spawn.c), so that the child

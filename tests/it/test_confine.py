@@ -18,7 +18,7 @@ import harness
 from harness import (Skip, check, connect, limit, need_root, pid_alive,
                      python3, read_line, read_until_eof, service, tag, talk,
                      wait_for)
-from test_realprog import TFTPD, need_program, tftp_get
+from test_realprog import TFTPD, boot_image, need_program, tftp_get
 
 
 def need_namespace(kind):
@@ -237,12 +237,19 @@ def test_confine_private_network(t):
     check("other=reached" in out, "control: %r" % out)
 
 
-def test_confine_read_only_with_writable(t):
+def dirs_outside_tmp(t, name, *subdirs):
+    """New directories subdirs of one outside /tmp, for a mount
+    namespace's tests (which need one)."""
     need_namespace("--mount")
-    base = outside_tmp(t, "ro")
-    ro, rw = os.path.join(base, "ro"), os.path.join(base, "rw")
-    os.mkdir(ro, 0o755)
-    os.mkdir(rw, 0o755)
+    base = outside_tmp(t, name)
+    paths = [os.path.join(base, d) for d in subdirs]
+    for p in paths:
+        os.mkdir(p, 0o755)
+    return paths
+
+
+def test_confine_read_only_with_writable(t):
+    ro, rw = dirs_outside_tmp(t, "ro", "ro", "rw")
     script = ("echo a > %s/f && echo ro=written || echo ro=refused; "
               "echo b > %s/f && echo rw=written || echo rw=refused; "
               "echo c > /tmp/f && echo tmp=written || echo tmp=refused"
@@ -330,11 +337,7 @@ def test_confine_chroot_parent_swapped_for_symlink_fails(t):
 
 
 def test_confine_writable_swapped_for_symlink_fails(t):
-    need_namespace("--mount")
-    base = outside_tmp(t, "swap")
-    rw, victim = os.path.join(base, "rw"), os.path.join(base, "victim")
-    os.mkdir(rw, 0o755)
-    os.mkdir(victim, 0o755)
+    rw, victim = dirs_outside_tmp(t, "swap", "rw", "victim")
     script = "echo x > %s/f && echo rw=written || echo rw=refused" % rw
     sd = t.start([service("ro", server="/bin/sh", user="root",
                           read_only=True, writable=[rw],
@@ -428,10 +431,7 @@ def test_confine_tftpd_as_in_the_manual(t):
     need_program(shutil.which("tftp") or "/usr/bin/tftp", "tftp-hpa")
     need_namespace("--mount")
     root = outside_tmp(t, "tftp")
-    data = bytes(range(256)) * 40 + b"end\n"
-    with open(os.path.join(root, "boot.img"), "wb") as f:
-        f.write(data)
-    os.chmod(os.path.join(root, "boot.img"), 0o644)
+    data = boot_image(root, 40)
     sd = t.start([service("tftp", protocol="udp", wait=True, user="root",
                           server=TFTPD, argv0="in.tftpd",
                           args=["-s", root, "-t", "1", "-u", "nobody"],
