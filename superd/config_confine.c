@@ -131,18 +131,23 @@ key_read_only(struct build *b, const config_setting_t *s)
 int
 key_writable(struct build *b, const config_setting_t *s)
 {
+	struct where	  w;
 	const char	**v;
 	size_t		  i, n;
 	int		  bad = 0;
 
 	if ((v = get_strings(b, s, &n)) == NULL)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		w = where_of(b->b_ld, config_setting_get_elem(s, i));
 		if (v[i][0] != '/') {
-			serr(b->b_ld, config_setting_get_elem(s, i), "writable "
-			    "\"%s\" is not an absolute path", v[i]);
+			problem(b->b_ld, &w, "writable \"%s\" is not an "
+			    "absolute path", v[i]);
 			bad = 1;
-		}
+		} else if (check_no_link(b, &w, "writable", b->b_sc->sc_chroot,
+		    v[i]) == -1)
+			bad = 1;
+	}
 	if (!bad) {
 		b->b_sc->sc_writable = strv_dup(v, n);
 		b->b_writable_at = where_of(b->b_ld, s);

@@ -140,6 +140,8 @@ int		 include_list(struct loader *, const char *, char ***, size_t *,
 int		 have_inet6(void);
 int		 check_server(struct build *, const struct where *,
 		    const char *);
+int		 check_no_link(struct build *, const struct where *,
+		    const char *, const char *, const char *);
 int		 check_chroot(struct build *, const struct where *,
 		    const char *);
 void		 finish_identity(struct build *);

@@ -63,8 +63,44 @@ check_server(struct build *b, const struct where *w, const char *v)
 }
 
 /*
+ * A start opens the chroot and the writable paths following no symbolic
+ * link (exec.c), so one on the way (a system's /var/run, say) would fail
+ * every start: it is named here instead.  path is under root when root
+ * is not NULL.  A part that is missing is left for the start to report.
+ */
+int
+check_no_link(struct build *b, const struct where *w, const char *what,
+    const char *root, const char *path)
+{
+	struct stat	 st;
+	char		*full, *end, c;
+	int		 rc = 0;
+
+	full = xasprintf("%s%s", root != NULL ? root : "", path);
+	for (end = full + 1; rc == 0; end++) {
+		if (*end != '/' && *end != '\0')
+			continue;
+		c = *end;
+		*end = '\0';
+		if (lstat(full, &st) == -1)
+			break;
+		if (S_ISLNK(st.st_mode)) {
+			problem(b->b_ld, w, "%s \"%s\": %s is a symbolic link, "
+			    "which a start does not follow", what, path, full);
+			rc = -1;
+		}
+		if (c == '\0')
+			break;
+		*end = c;
+	}
+	free(full);
+	return rc;
+}
+
+/*
  * The root of a confined service: a directory itself, not a symbolic
- * link, that no one but its owner can change under the service.
+ * link nor reached through one, that no one but its owner can change
+ * under the service.
  */
 int
 check_chroot(struct build *b, const struct where *w, const char *v)
@@ -89,6 +125,8 @@ check_chroot(struct build *b, const struct where *w, const char *v)
 		    "group or others", v, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
+	if (check_no_link(b, w, "chroot", NULL, v) == -1)
+		return -1;
 	dir = xstrdup(v);	/* first: on no memory the old one stays */
 	free(b->b_sc->sc_chroot);
 	b->b_sc->sc_chroot = dir;

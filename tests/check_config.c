@@ -100,6 +100,11 @@ setup(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/superd-check-XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	/* no symbolic link on the way: the chroot and writable checks
+	 * would name it */
+	ck_assert_ptr_nonnull(realpath(tmpdir, to));
+	ck_assert_uint_lt(strlen(to), sizeof(tmpdir));
+	strcpy(tmpdir, to);
 	snprintf(to, sizeof(to), "%s/data", tmpdir);
 	copy_tree("data", to);
 	oldcwd = open(".", O_RDONLY | O_DIRECTORY);
@@ -1740,8 +1745,12 @@ END_TEST
 /* What -t refuses, each at its line. */
 START_TEST(test_confine_errors)
 {
-	char	 text[4 * PATH_MAX + 1024];
+	char	 text[6 * PATH_MAX + 1024];
 
+	ck_assert_int_eq(mkdir("real", 0755), 0);
+	ck_assert_int_eq(mkdir("real/jail", 0755), 0);
+	ck_assert_int_eq(chmod("real/jail", 0755), 0);
+	ck_assert_int_eq(symlink("real", "via"), 0);
 	ck_assert_int_eq(mkdir("open", 0755), 0);
 	ck_assert_int_eq(chmod("open", 0775), 0);
 	ck_assert_int_eq(mkdir("empty", 0755), 0);
@@ -1766,12 +1775,16 @@ START_TEST(test_confine_errors)
 	    "{ name = \"h\"; port = 8; server = \"/bin/cat\";\n"
 	    "  private_tmp = 1; },\n"
 	    "{ name = \"i\"; port = 9; server = \"/bin/cat\";\n"
-	    "  chroot = \"empty\"; }\n"
-	    ");\n", tmpdir, tmpdir, tmpdir, tmpdir);
+	    "  chroot = \"empty\"; },\n"
+	    "{ name = \"j\"; port = 10; server = \"/bin/cat\";\n"
+	    "  chroot = \"%s/via/jail\"; },\n"
+	    "{ name = \"k\"; port = 11; server = \"/bin/cat\";\n"
+	    "  read_only = true; writable = [ \"%s/via/jail\" ]; }\n"
+	    ");\n", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
 	write_text("e.conf", text);
 	{
-		char		 m[6][PATH_MAX + 128];
-		const char	*want[10];
+		char		 m[6][2 * PATH_MAX + 128];
+		const char	*want[12];
 
 		snprintf(m[0], sizeof(m[0]), "e.conf:3: chroot \"%s/open\": "
 		    "mode 0775 is writable by group or others", tmpdir);
@@ -1792,7 +1805,15 @@ START_TEST(test_confine_errors)
 		want[6] = "e.conf:15: writable \"srv\" is not an absolute path";
 		want[7] = "e.conf:17: \"private_tmp\" must be true or false";
 		want[8] = "e.conf:19: chroot \"empty\" is not an absolute path";
-		want[9] = NULL;
+		snprintf(m[4], sizeof(m[4]), "e.conf:21: chroot \"%s/via/jail\": "
+		    "%s/via is a symbolic link, which a start does not follow",
+		    tmpdir, tmpdir);
+		snprintf(m[5], sizeof(m[5]), "e.conf:23: writable \"%s/via/jail\": "
+		    "%s/via is a symbolic link, which a start does not follow",
+		    tmpdir, tmpdir);
+		want[9] = m[4];
+		want[10] = m[5];
+		want[11] = NULL;
 		expect_errors("e.conf", want);
 	}
 }
