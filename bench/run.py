@@ -913,6 +913,65 @@ def table_exec(ctx):
             s.stop()
 
 
+# The confine table: (key, label, settings).  The chrooted service runs
+# /reply inside a directory holding only that static binary.
+CONFINE_CASES = [
+    ("plain", "unconfined", ""),
+    ("chroot", "chroot + no_new_privs + capabilities",
+     'no_new_privs = true; capabilities = [ "net_bind_service" ];'),
+    ("tmp_ro", "private_tmp + read_only",
+     "private_tmp = true; read_only = true;"),
+    ("network", "private_network", "private_network = true;"),
+]
+CONFINE_CONCS = (32, 1)
+
+
+def table_confine(ctx):
+    """One exec'd service (bench/reply) unconfined and confined three ways,
+    as four services of one superd, every cell of both concurrencies
+    interleaved in each round."""
+    if os.geteuid() != 0:
+        raise BenchError("needs root: confinement makes namespaces")
+    d = ctx.dir("confine")
+    prog = ctx.prog("reply")
+    jail = os.path.join(d, "jail")
+    os.makedirs(jail, exist_ok=True)
+    os.chmod(jail, 0o755)
+    shutil.copy2(prog, os.path.join(jail, "reply"))
+    # A private /tmp hides the run's own directory (under /tmp): that
+    # service's copy of the program lives elsewhere for the table.
+    outside = tempfile.mkdtemp(prefix="superd-bench-", dir="/run")
+    os.chmod(outside, 0o755)
+    shutil.copy2(prog, os.path.join(outside, "reply"))
+    services = []
+    for key, _, body in CONFINE_CASES:
+        where = "server = %s;" % lc(os.path.join(outside, "reply")
+                                     if key == "tmp_ro" else prog)
+        if key == "chroot":
+            where = "chroot = %s; server = \"/reply\";" % lc(jail)
+        services.append((key, where + " " + body, "tcp", "127.0.0.1"))
+    srv = superd_server(ctx, "superd", services,
+                        [("log_connections", "false"), ("instances", "0"),
+                         ("user", lc(ctx.user))], "confine")
+    up = start_servers([srv])
+    try:
+        cells = [Cell(srv, key, conc, W_REPLY, label=key)
+                 for conc in CONFINE_CONCS for key, _, _ in CONFINE_CASES]
+        warm_up(ctx, cells)
+        run_rounds(ctx, [cells], ctx.secs, ctx.reps, "confine")
+        ctx.results["confine"] = {
+            "cells": {"%s/c%d" % (c.key, c.conc): summary(c)
+                      for c in cells},
+            "failed": srv.failed}
+        ctx.commands["confine"] = {
+            label: "superd service `%s`" % (body or "(no confinement)")
+            for _, label, body in CONFINE_CASES}
+    finally:
+        for s_ in up:
+            s_.stop()
+        shutil.rmtree(outside, ignore_errors=True)
+
+
 def table_udp(ctx):
     """UDP wait mode: one instance of bench/udpreply per datagram."""
     res = {"cells": {}, "failed": {}}
@@ -1388,6 +1447,17 @@ def targets(ctx):
         else:
             out.append((label, "%d lost of %d" % (sum(lost), sum(sent)),
                         "PASS" if sum(lost) == 0 else "MISS"))
+    if "confine" in ctx.results:
+        for key, bar in (("chroot", 0.95), ("tmp_ro", 0.7),
+                         ("network", None)):
+            label = "confined conn/s at c=32, %s / unconfined" % dict(
+                (k, lb) for k, lb, _ in CONFINE_CASES)[key]
+            r = pr("confine", key + "/c32", "plain/c32")
+            if bar is None:
+                out.append((label, "n/a" if r is None else "%.2f×" % r,
+                            "INFO" if r is not None else "N/A"))
+            else:
+                add(label, r, bar, True)
     sc = ctx.results.get("scale", {})
     big = max(ctx.scale_sizes)
     add("start-up with %d services (ms)" % big,
@@ -1583,6 +1653,40 @@ def report(ctx, started, elapsed, load_before, load_after):
             for n, v in ex.get("mem_kb", {}).items() if v))
         a("")
         L.extend(commands_lines(ctx, "exec"))
+
+    cf = ctx.results.get("confine")
+    if cf:
+        a("## Confinement: the exec'd service confined by superd")
+        a("")
+        a("One superd, four services starting build/bench/reply: "
+          "unconfined; in a chroot holding only that static binary, with "
+          "no_new_privs and capabilities = [ \"net_bind_service\" ]; "
+          "with private_tmp and read_only (a mount namespace per "
+          "instance); with private_network (a network namespace per "
+          "instance). Both concurrencies of every service are interleaved "
+          "in each round.")
+        a("")
+        a("| service | clients | conn/s | ± | p50 ms | p99 ms | errors | "
+          "superd CPU ms / 1000 conn | this / unconfined, conn/s |")
+        a("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for conc in CONFINE_CONCS:
+            base = cf["cells"].get("plain/c%d" % conc)
+            for key, label, _ in CONFINE_CASES:
+                c = cf["cells"].get("%s/c%d" % (key, conc))
+                if not c or c.get("cps") is None:
+                    a("| %s | %d | failed: %s ||||||" % (
+                        label, conc, (c or {}).get("failed") or
+                        cf.get("failed") or "?"))
+                    continue
+                a("| %s | %d | %s | %s%% | %s | %s | %d | %s | %s |" % (
+                    label, conc, fmt(c["cps"]), fmt(c["spread_pct"]),
+                    fmt(c["p50_ms"], 2), fmt(c["p99_ms"], 2), c["errors"],
+                    fmt(c["cpu_per_1000"], 1),
+                    fmt(paired(c, base, "cps"), 2) + "×"))
+        a("")
+        a(foreign_line(cf["cells"].values()))
+        a("")
+        L.extend(commands_lines(ctx, "confine"))
 
     ud = ctx.results.get("udp")
     if ud:
@@ -1792,8 +1896,8 @@ def main():
                     metavar="NAME=PATH", help="another superd binary to "
                     "measure beside superd in the exec and udp tables (an "
                     "older build, a variant)")
-    ap.add_argument("--only", default="exec,udp,builtins,burst,scale,proxy,"
-                    "systemd",
+    ap.add_argument("--only", default="exec,confine,udp,builtins,burst,"
+                    "scale,proxy,systemd",
                     help="the tables to run")
     ap.add_argument("--concs", default="1,4,32",
                     help="the concurrencies of the exec'd-service table")
@@ -1843,7 +1947,8 @@ def main():
             if key in ctx.anchors:
                 path, version = ctx.anchors[key]
                 ctx.anchors[key] = (ctx.snapshot(path, key), version)
-        for name, fn in (("exec", table_exec), ("udp", table_udp),
+        for name, fn in (("exec", table_exec), ("confine", table_confine),
+                         ("udp", table_udp),
                          ("builtins", table_builtins),
                          ("burst", table_burst), ("scale", table_scale),
                          ("proxy", table_proxy),

@@ -6,7 +6,10 @@
  * are reaped in one pass whenever SIGCHLD reaches the loop.  The table
  * also holds the instances the previous superd started and handed over
  * (adopt.c): they count as any other, and since they are no children of
- * this superd their end is seen on their pidfd instead.
+ * this superd their end is seen on their pidfd instead.  An instance
+ * superd started leads its own session and process group; `timeout`
+ * signals the whole group, and what is left of it when its leader ends is
+ * killed then.
  */
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,6 +26,7 @@
 static struct child	*children;
 static size_t		 nchildren, children_cap;
 static size_t		 nuntracked;	/* started, but not in the table */
+static size_t		 nsignalled;	/* in it, signalled by `timeout` */
 
 size_t
 child_count(void)
@@ -183,6 +187,31 @@ log_exit(const struct child *ch, int status, int64_t now)
 		    (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
+/*
+ * The next child that ended, reaped: its pid, 0 when none, -1 on error.
+ * While an instance signalled by its timeout is about, the zombie is
+ * looked at before it is reaped: if it is one of those, the rest of its
+ * process group (a helper that ignored SIGTERM) is killed while the
+ * zombie still holds the group's id, which no other process can have.
+ */
+static pid_t
+reap_next(int *status)
+{
+	siginfo_t	 si;
+	struct child	*ch;
+
+	if (nsignalled == 0)
+		return waitpid(-1, status, WNOHANG);
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1)
+		return -1;
+	if (si.si_pid == 0)
+		return 0;
+	if ((ch = child_find(si.si_pid)) != NULL && ch->ch_killed != 0)
+		(void)kill(-si.si_pid, SIGKILL);
+	return waitpid(si.si_pid, status, WNOHANG);
+}
+
 void
 child_reap_all(void)
 {
@@ -192,13 +221,15 @@ child_reap_all(void)
 	int		 status, emptied, never_ran;
 	int64_t		 now = mono_ms();
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = reap_next(&status)) > 0) {
 		never_ran = launch_reaped(pid);
 		if ((ch = child_find(pid)) == NULL) {
 			if (nuntracked > 0)
 				nuntracked--;
 			continue;
 		}
+		if (ch->ch_killed != 0 && nsignalled > 0)
+			nsignalled--;
 		sv = ch->ch_svc;
 		/* What it wrote before it ended comes before its exit line. */
 		emptied = errlog_read(&ch->ch_err, sv, 1);
@@ -256,6 +287,8 @@ adopted_end(struct child *ch, int64_t now)
 	handover_unstore_name(ch->ch_fdname);
 	free(ch->ch_fdname);
 	close(ch->ch_pidfd);
+	if (ch->ch_killed != 0 && nsignalled > 0)
+		nsignalled--;
 	if (sv->sv_running > 0)
 		sv->sv_running--;
 	*ch = children[--nchildren];
@@ -312,6 +345,7 @@ child_timeouts(int64_t now, int64_t *next)
 			    ch->ch_svc->sv_conf->sc_timeout);
 			child_signal(ch, SIGTERM);
 			ch->ch_killed = 1;
+			nsignalled++;
 			ch->ch_deadline = now + SUPERD_KILL_GRACE * 1000;
 		} else if (now >= ch->ch_deadline && ch->ch_killed == 1) {
 			log_warnx("%s: timeout pid=%ld still running, sending "

@@ -11,13 +11,14 @@
  * the services lists, and the struct conf handed out and freed.  Its
  * parts, each calling only the ones after it: config_inetd.c (inetd.conf
  * lines), config_keys.c (one function per setting; a service built),
- * config_read.c (libconfig's files and typed getters), config_file.c
- * (files read into memory and pre-scanned), config_resolve.c (a service
+ * config_confine.c (the confinement settings), config_read.c
+ * (libconfig's files and typed getters), config_file.c (files read into
+ * memory and pre-scanned), config_resolve.c (a service
  * finished against its other settings and the system), config_check.c
  * (checks across services) and config_plumb.c (memory, problems, names,
  * parsers), which calls none of them.  config_int.h is what they share;
- * config_lcfg.h what the three that see libconfig share: this file,
- * config_keys.c and config_read.c.
+ * config_lcfg.h what the four that see libconfig share: this file,
+ * config_keys.c, config_confine.c and config_read.c.
  */
 #include <sys/types.h>
 
@@ -462,6 +463,8 @@ svc_conf_free(struct svc_conf *sc)
 	free(sc->sc_proxy_from);
 	strv_free(sc->sc_env);
 	free(sc->sc_chdir);
+	free(sc->sc_chroot);
+	strv_free(sc->sc_writable);
 	free(sc);
 }
 

@@ -296,13 +296,18 @@ inetd_port(struct build *b, const struct inetd_ent *ie)
 		b->b_sc->sc_port = ntohs(se->s_port);
 }
 
-/* The keys a line carries: the superd block's defaults do not apply. */
+/*
+ * The keys a line carries, and those of confinement, which a line of
+ * inetd.conf does not get: the superd block's defaults do not apply.
+ */
 static void
 inetd_skip(const struct inetd_ent *ie, const char *addr, int *skip)
 {
 	static const char *const carried[] = {
 		"name", "protocol", "wait", "user", "group", "server",
-		"builtin", "args", "argv0", "port",
+		"builtin", "args", "argv0", "port", "chroot", "no_new_privs",
+		"capabilities", "private_tmp", "private_network", "read_only",
+		"writable",
 	};
 	size_t	 i;
 

@@ -3,7 +3,8 @@
  *
  * config.c runs a load: the top level, the superd block, the services
  * lists; config_inetd.c makes services of inetd.conf lines;
- * config_keys.c maps each libconfig setting onto a struct svc_conf;
+ * config_keys.c maps each libconfig setting onto a struct svc_conf,
+ * the confinement settings through config_confine.c;
  * config_read.c parses files with libconfig and types their settings;
  * config_file.c reads files into memory and pre-scans them;
  * config_resolve.c finishes a service against its other settings and
@@ -11,8 +12,9 @@
  * config_check.c checks the services against each other; config_plumb.c
  * holds the memory, the problems and the names of a load.  Private to
  * those files: superd.h is the boundary the rest of superd sees, and this
- * header goes after it.  Only config.c, config_keys.c and config_read.c
- * see libconfig (config_lcfg.h), so nothing here names its types.
+ * header goes after it.  Only config.c, config_keys.c, config_confine.c
+ * and config_read.c see libconfig (config_lcfg.h), so nothing here names
+ * its types.
  */
 #ifndef CONFIG_INT_H
 #define CONFIG_INT_H
@@ -99,6 +101,7 @@ struct build {
 	struct where	 b_owner_at;
 	const char	*b_sgroup;
 	struct where	 b_sgroup_at;
+	struct where	 b_writable_at;
 	const char     **b_args;
 	size_t		 b_nargs;
 	int		 b_args_own;
@@ -137,6 +140,10 @@ int		 include_list(struct loader *, const char *, char ***, size_t *,
 int		 have_inet6(void);
 int		 check_server(struct build *, const struct where *,
 		    const char *);
+int		 check_no_link(struct build *, const struct where *,
+		    const char *, const char *, const char *);
+int		 check_chroot(struct build *, const struct where *,
+		    const char *);
 void		 finish_identity(struct build *);
 void		 finish_addresses(struct build *);
 void		 build_finish(struct build *);
@@ -150,6 +157,7 @@ void		*xcalloc(size_t, size_t);
 void		*xreallocarray(void *, size_t, size_t);
 char		*xstrdup(const char *);
 char		*xstrndup(const char *, size_t);
+char		**strv_dup(const char **, size_t);
 char		*xvasprintf(const char *, va_list);
 char		*xasprintf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));

@@ -38,29 +38,6 @@ struct key {
  * What several keys do alike.
  */
 
-static char **
-strv_dup(const char **v, size_t n)
-{
-	char	**d;
-	size_t	  i;
-
-	d = xcalloc(n + 1, sizeof(*d));
-	for (i = 0; i < n; i++)
-		d[i] = xstrdup(v[i]);
-	return d;
-}
-
-static int
-absolute(struct build *b, const config_setting_t *s, const char *path)
-{
-	if (path[0] != '/') {
-		serr(b->b_ld, s, "%s \"%s\" is not an absolute path",
-		    config_setting_name(s), path);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * A setting that means nothing for this kind of service: an error when
  * the service wrote it, ignored when it came from the superd block.
@@ -290,7 +267,7 @@ key_path(struct build *b, const config_setting_t *s)
 	const char		*v;
 
 	b->b_path_set = 1;
-	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
+	if ((v = get_path(b, s)) == NULL)
 		return -1;
 	if (strlen(v) >= sizeof(sun.sun_path)) {
 		serr(b->b_ld, s, "path \"%s\" is longer than %zu bytes", v,
@@ -571,7 +548,7 @@ key_chdir(struct build *b, const config_setting_t *s)
 	const char	*v;
 	char		*dir;
 
-	if ((v = get_string(b, s)) == NULL || absolute(b, s, v) == -1)
+	if ((v = get_path(b, s)) == NULL)
 		return -1;
 	dir = xstrdup(v);	/* first: on no memory the old one stays */
 	free(b->b_sc->sc_chdir);
@@ -642,13 +619,15 @@ key_backlog(struct build *b, const config_setting_t *s)
 
 /*
  * Every per-service setting.  The order matters: protocol before what
- * depends on it (port, path), server and builtin before args.
+ * depends on it (port, path), chroot before server (looked at inside
+ * it), server and builtin before args.
  */
 static const struct key keys[] = {
 	{ "name",		key_name },
 	{ "protocol",		key_protocol },
 	{ "tcpmux",		key_tcpmux },
 	{ "disabled",		key_disabled },
+	{ "chroot",		key_chroot },	/* before server: inside it */
 	{ "server",		key_server },
 	{ "builtin",		key_builtin },
 	{ "args",		key_args },
@@ -676,6 +655,12 @@ static const struct key keys[] = {
 	{ "env",		key_env },
 	{ "chdir",		key_chdir },
 	{ "stderr",		key_stderr },
+	{ "no_new_privs",	key_no_new_privs },
+	{ "capabilities",	key_capabilities },
+	{ "private_tmp",	key_private_tmp },
+	{ "private_network",	key_private_network },
+	{ "read_only",		key_read_only },
+	{ "writable",		key_writable },
 	{ "proxy_protocol",	key_proxy_protocol },
 	{ "proxy_from",		key_proxy_from },
 	{ "keepalive",		key_keepalive },

@@ -1,6 +1,6 @@
 /*
  * config_lcfg.h - what the files that see libconfig share: config.c,
- * config_read.c and config_keys.c.
+ * config_read.c, config_keys.c and config_confine.c.
  *
  * The other config files never see libconfig's types; this header goes
  * after config_int.h.
@@ -34,12 +34,22 @@ void		 serr(struct loader *, const config_setting_t *, const char *,
 struct cfile	*cfile_load(struct loader *, const char *, int, int);
 void		 cfile_free(struct cfile *);
 const char	*get_string(struct build *, const config_setting_t *);
+const char	*get_path(struct build *, const config_setting_t *);
 int		 get_bool(struct build *, const config_setting_t *, int *);
 int		 is_int(const config_setting_t *);
 int		 get_int(struct build *, const config_setting_t *, long long,
 		    long long, int *);
 const char     **get_strings(struct build *, const config_setting_t *,
 		    size_t *);
+
+/* config_confine.c: the confinement keys, applied by config_keys.c */
+int		 key_chroot(struct build *, const config_setting_t *);
+int		 key_no_new_privs(struct build *, const config_setting_t *);
+int		 key_capabilities(struct build *, const config_setting_t *);
+int		 key_private_tmp(struct build *, const config_setting_t *);
+int		 key_private_network(struct build *, const config_setting_t *);
+int		 key_read_only(struct build *, const config_setting_t *);
+int		 key_writable(struct build *, const config_setting_t *);
 
 /* config_keys.c */
 void		 build_apply(struct build *, const config_setting_t **,

@@ -91,6 +91,19 @@ xstrdup(const char *s)
 	return p;
 }
 
+/* A copy of n strings, NULL-terminated, for a service to own. */
+char **
+strv_dup(const char **v, size_t n)
+{
+	char	**d;
+	size_t	  i;
+
+	d = xcalloc(n + 1, sizeof(*d));
+	for (i = 0; i < n; i++)
+		d[i] = xstrdup(v[i]);
+	return d;
+}
+
 char *
 xstrndup(const char *s, size_t n)
 {

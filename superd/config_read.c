@@ -154,6 +154,22 @@ get_string(struct build *b, const config_setting_t *s)
 	return config_setting_get_string(s);
 }
 
+/* A string that must be an absolute path. */
+const char *
+get_path(struct build *b, const config_setting_t *s)
+{
+	const char	*v;
+
+	if ((v = get_string(b, s)) == NULL)
+		return NULL;
+	if (v[0] != '/') {
+		serr(b->b_ld, s, "%s \"%s\" is not an absolute path",
+		    config_setting_name(s), v);
+		return NULL;
+	}
+	return v;
+}
+
 int
 get_bool(struct build *b, const config_setting_t *s, int *v)
 {

@@ -28,30 +28,108 @@
 #include "superd.h"
 #include "config_int.h"
 
-/* The program: an absolute path of an executable regular file. */
+/*
+ * The program: an absolute path of an executable regular file, inside
+ * the service's chroot when it has one (chroot is applied first).
+ */
 int
 check_server(struct build *b, const struct where *w, const char *v)
 {
 	struct stat	 st;
+	const char	*root = b->b_sc->sc_chroot;
+	char		*path;
+	int		 rc = -1;
 
 	b->b_prog_set = 1;
 	if (v[0] != '/') {
 		problem(b->b_ld, w, "server \"%s\" is not an absolute path", v);
 		return -1;
 	}
-	if (stat(v, &st) == -1) {
-		problem(b->b_ld, w, "server \"%s\": %s", v, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	path = root != NULL ? xasprintf("%s%s", root, v) : xstrdup(v);
+	if (stat(path, &st) == -1)
+		problem(b->b_ld, w, "server \"%s\"%s%s: %s", v,
+		    root != NULL ? " in chroot " : "", root != NULL ? root : "",
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
 		problem(b->b_ld, w, "server \"%s\" is not a regular file", v);
-		return -1;
-	}
-	if ((st.st_mode & 0111) == 0 || access(v, X_OK) == -1) {
+	else if ((st.st_mode & 0111) == 0 || access(path, X_OK) == -1)
 		problem(b->b_ld, w, "server \"%s\" is not executable", v);
+	else {
+		b->b_sc->sc_server = xstrdup(v);
+		rc = 0;
+	}
+	free(path);
+	return rc;
+}
+
+/*
+ * A start opens the chroot and the writable paths following no symbolic
+ * link (exec.c), so one on the way (a system's /var/run, say) would fail
+ * every start: it is named here instead.  path is under root when root
+ * is not NULL.  A part that is missing is left for the start to report.
+ */
+int
+check_no_link(struct build *b, const struct where *w, const char *what,
+    const char *root, const char *path)
+{
+	struct stat	 st;
+	char		*full, *end, c;
+	int		 rc = 0;
+
+	full = xasprintf("%s%s", root != NULL ? root : "", path);
+	for (end = full + 1; rc == 0; end++) {
+		if (*end != '/' && *end != '\0')
+			continue;
+		c = *end;
+		*end = '\0';
+		if (lstat(full, &st) == -1)
+			break;
+		if (S_ISLNK(st.st_mode)) {
+			problem(b->b_ld, w, "%s \"%s\": %s is a symbolic link, "
+			    "which a start does not follow", what, path, full);
+			rc = -1;
+		}
+		if (c == '\0')
+			break;
+		*end = c;
+	}
+	free(full);
+	return rc;
+}
+
+/*
+ * The root of a confined service: a directory itself, not a symbolic
+ * link nor reached through one, that no one but its owner can change
+ * under the service.
+ */
+int
+check_chroot(struct build *b, const struct where *w, const char *v)
+{
+	struct stat	 st;
+	char		*dir;
+
+	if (lstat(v, &st) == -1) {
+		problem(b->b_ld, w, "chroot \"%s\": %s", v, strerror(errno));
 		return -1;
 	}
-	b->b_sc->sc_server = xstrdup(v);
+	if (S_ISLNK(st.st_mode)) {
+		problem(b->b_ld, w, "chroot \"%s\" is a symbolic link", v);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		problem(b->b_ld, w, "chroot \"%s\" is not a directory", v);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		problem(b->b_ld, w, "chroot \"%s\": mode %04o is writable by "
+		    "group or others", v, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (check_no_link(b, w, "chroot", NULL, v) == -1)
+		return -1;
+	dir = xstrdup(v);	/* first: on no memory the old one stays */
+	free(b->b_sc->sc_chroot);
+	b->b_sc->sc_chroot = dir;
 	return 0;
 }
 
@@ -535,5 +613,8 @@ build_finish(struct build *b)
 		if (sc->sc_port >= 0)
 			finish_addresses(b);
 	}
+	if (sc->sc_writable != NULL && !sc->sc_read_only)
+		problem(b->b_ld, &b->b_writable_at, "\"writable\" applies only "
+		    "with read_only = true");
 	finish_identity(b);
 }

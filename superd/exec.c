@@ -3,8 +3,10 @@
  *
  * The child gets the connection on fds 0 and 1, fd 2 as `stderr` says and
  * nothing else; default signals, its own session, the configured limits,
- * nice value, identity and directory, and the environment superd built
- * for it.  A builtin is run here instead of a program (builtin_run).
+ * nice value, confinement (the plan of confine.c: namespaces, mounts,
+ * root, capabilities, no new privileges), identity and directory, and
+ * the environment superd built for it.  A builtin is run here instead of
+ * a program (builtin_run).
  *
  * Everything here was prepared by superd (spawn.c, launch.c): a child
  * started with clone(CLONE_VM) runs in superd's memory, on a stack of
@@ -23,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -138,9 +141,176 @@ exec_limits(const struct svc_conf *sc)
 	return 0;
 }
 
-/* Drops to the service's identity; never leaves the child root by mistake. */
+/*
+ * A new network namespace has only a loopback interface, and it is down:
+ * the instance's own 127.0.0.1 works once it is up.
+ */
 static int
-exec_identity(const struct svc_conf *sc, const struct ident *id)
+exec_loopback(void)
+{
+	struct ifreq	 ifr = { 0 };
+	int		 fd, rc;
+
+	ifr.ifr_name[0] = 'l';
+	ifr.ifr_name[1] = 'o';
+	if ((fd = sys_socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return fd;
+	if ((rc = sys_ioctl(fd, SIOCGIFFLAGS, &ifr)) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		rc = sys_ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	(void)sys_close(fd);
+	return rc;
+}
+
+/* A fresh tmpfs on dir, where the root has one (a chroot may not). */
+static int
+exec_tmpfs(const char *dir)
+{
+	int	 rc;
+
+	rc = sys_mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+	    "mode=1777");
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * The root moved by a descriptor of the directory opened without
+ * following a symbolic link: a component of the path swapped for a link
+ * since the configuration was checked takes the instance nowhere else.
+ */
+static int
+exec_chroot(const char *dir)
+{
+	int	 fd, rc;
+
+	if ((fd = sys_open_nofollow(dir, O_DIRECTORY)) < 0)
+		return fd;
+	rc = sys_fchdir(fd);
+	(void)sys_close(fd);
+	return rc < 0 ? rc : sys_chroot(".");
+}
+
+/*
+ * A `writable` path mounted on itself, writable: a copy of its mounts
+ * made writable while detached and attached on the very path opened,
+ * both by descriptor, no symbolic link followed on the way.
+ */
+static int
+exec_writable(const char *path)
+{
+	int	 fd, tree, rc;
+
+	if ((fd = sys_open_nofollow(path, 0)) < 0)
+		return fd;
+	if ((tree = sys_open_tree_clone(fd)) < 0) {
+		(void)sys_close(fd);
+		return tree;
+	}
+	rc = sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, 0,
+	    SYS_MOUNT_ATTR_RDONLY);
+	if (rc == 0)
+		rc = sys_move_mount(tree, fd);
+	(void)sys_close(tree);
+	(void)sys_close(fd);
+	return rc;
+}
+
+/*
+ * The bounding set down to the capabilities kept, while superd's
+ * CAP_SETPCAP is still there: nothing the program execs can get others.
+ */
+static int
+exec_bounding(const struct confine_plan *cp)
+{
+	int	 cap, rc;
+
+	if (!cp->cp_caps)
+		return 0;
+	for (cap = 0; cap < CONFINE_CAPS; cap++) {
+		if (cp->cp_keep & (1ULL << cap))
+			continue;
+		rc = sys_prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0);
+		if (rc == -EINVAL)
+			break;		/* past the kernel's last capability */
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Namespaces, mounts and root, in this order: mounts made private before
+ * any is touched, so that none travels back to superd's namespace; the
+ * whole tree read-only while the real root is still at hand; then the
+ * chroot, inside which /tmp, /var/tmp and `writable` are found; those
+ * last are mounts of their own, writable again.  Each failure names its
+ * step; the instance never starts half confined.
+ */
+static int
+exec_confine(const struct confine_plan *cp, enum stage *stage)
+{
+	char * const	*w;
+	int		 rc;
+
+	*stage = STAGE_NAMESPACES;
+	if (cp->cp_unshare != 0 && (rc = sys_unshare(cp->cp_unshare)) < 0)
+		return rc;
+	*stage = STAGE_LOOPBACK;
+	if (cp->cp_loopback && (rc = exec_loopback()) < 0)
+		return rc;
+	*stage = STAGE_PROPAGATION;
+	if (cp->cp_private_mounts && (rc = sys_mount(NULL, "/", NULL,
+	    MS_REC | MS_PRIVATE, NULL)) < 0)
+		return rc;
+	*stage = STAGE_READ_ONLY;
+	if (cp->cp_read_only && (rc = sys_mount_setattr_tree("/",
+	    SYS_MOUNT_ATTR_RDONLY, 0)) < 0)
+		return rc;
+	*stage = STAGE_CHROOT;
+	if (cp->cp_chroot != NULL && (rc = exec_chroot(cp->cp_chroot)) < 0)
+		return rc;
+	*stage = STAGE_PRIVATE_TMP;
+	if (cp->cp_private_tmp && ((rc = exec_tmpfs("/tmp")) < 0 ||
+	    (rc = exec_tmpfs("/var/tmp")) < 0))
+		return rc;
+	*stage = STAGE_WRITABLE;
+	for (w = cp->cp_writable; w != NULL && *w != NULL; w++)
+		if ((rc = exec_writable(*w)) < 0)
+			return rc;
+	*stage = STAGE_BOUNDING;
+	return exec_bounding(cp);
+}
+
+/*
+ * Exactly the capabilities kept, in every set: a user other than root
+ * holds them through setuid (PR_SET_KEEPCAPS) and exec (ambient).
+ */
+static int
+exec_caps(const struct confine_plan *cp)
+{
+	int	 cap, rc;
+
+	if (!cp->cp_caps)
+		return 0;
+	if ((rc = sys_capset_all(cp->cp_keep)) < 0 ||
+	    (rc = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0)) < 0)
+		return rc;
+	for (cap = 0; cp->cp_ambient && cap < CONFINE_CAPS; cap++)
+		if ((cp->cp_keep & (1ULL << cap)) && (rc = sys_prctl(
+		    PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap)) < 0)
+			return rc;
+	return 0;
+}
+
+/*
+ * Drops to the service's identity; never leaves the child root by
+ * mistake.  Capabilities kept for a user other than root survive the
+ * switch in the permitted set only, so the check below still holds.
+ */
+static int
+exec_identity(const struct svc_conf *sc, const struct ident *id,
+    const struct confine_plan *cp)
 {
 	uid_t	 ruid, euid, suid;
 	gid_t	 rgid, egid, sgid;
@@ -148,6 +318,8 @@ exec_identity(const struct svc_conf *sc, const struct ident *id)
 
 	if (!sc->sc_setid)
 		return 0;
+	if (cp->cp_ambient && (rc = sys_prctl(PR_SET_KEEPCAPS, 1, 0)) < 0)
+		return rc;
 	if ((rc = sys_setgroups((size_t)id->id_ngroups, id->id_groups)) < 0 ||
 	    (rc = sys_setresgid(id->id_gid)) < 0 ||
 	    (rc = sys_setresuid(id->id_uid)) < 0)
@@ -159,6 +331,8 @@ exec_identity(const struct svc_conf *sc, const struct ident *id)
 		return -EPERM;
 	if (id->id_uid != 0 && sys_setresuid(0) == 0)
 		return -EPERM;
+	if (cp->cp_ambient && (rc = sys_prctl(PR_SET_KEEPCAPS, 0, 0)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -188,6 +362,7 @@ void __attribute__((noreturn))
 exec_run(struct spawn_ctx *cx)
 {
 	const struct svc_conf	*sc;
+	enum stage		 stage;
 	int			 rc;
 
 	if (cx->sx_unshared != NULL)
@@ -203,8 +378,15 @@ exec_run(struct spawn_ctx *cx)
 	if (sc->sc_nice_set &&
 	    (rc = sys_setpriority(PRIO_PROCESS, 0, sc->sc_nice)) < 0)
 		exec_fail(cx, STAGE_NICE, rc);
-	if ((rc = exec_identity(sc, cx->sx_id)) < 0)
+	if ((rc = exec_confine(&cx->sx_plan, &stage)) < 0)
+		exec_fail(cx, stage, rc);
+	if ((rc = exec_identity(sc, cx->sx_id, &cx->sx_plan)) < 0)
 		exec_fail(cx, STAGE_IDENTITY, rc);
+	if ((rc = exec_caps(&cx->sx_plan)) < 0)
+		exec_fail(cx, STAGE_CAPABILITIES, rc);
+	if (cx->sx_plan.cp_no_new_privs &&
+	    (rc = sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0)) < 0)
+		exec_fail(cx, STAGE_NO_NEW_PRIVS, rc);
 	if ((rc = sys_chdir(sc->sc_chdir)) < 0)
 		exec_fail(cx, STAGE_CHDIR, rc);
 	sys_umask(022);

@@ -147,20 +147,47 @@ slot_stack(struct slot *sl)
 	return 0;
 }
 
-static const char *const stage_names[] = {
-	"setsid", "descriptors", "setrlimit", "setpriority", "unknown user",
-	"cannot switch identity", "chdir", "environment", "execve"
+static const char *const stage_names[STAGE_COUNT] = {
+	[STAGE_SESSION] = "setsid",
+	[STAGE_FDS] = "descriptors",
+	[STAGE_LIMITS] = "setrlimit",
+	[STAGE_NICE] = "setpriority",
+	[STAGE_NAMESPACES] = "confine: new namespaces",
+	[STAGE_LOOPBACK] = "confine: loopback of private_network",
+	[STAGE_PROPAGATION] = "confine: private mounts",
+	[STAGE_READ_ONLY] = "confine: read_only",
+	[STAGE_CHROOT] = "confine: chroot",
+	[STAGE_PRIVATE_TMP] = "confine: private /tmp",
+	[STAGE_WRITABLE] = "confine: writable",
+	[STAGE_BOUNDING] = "confine: capability bounding set",
+	[STAGE_USER] = "unknown user",
+	[STAGE_IDENTITY] = "cannot switch identity",
+	[STAGE_CAPABILITIES] = "confine: capabilities",
+	[STAGE_NO_NEW_PRIVS] = "confine: no_new_privs",
+	[STAGE_CHDIR] = "chdir",
+	[STAGE_ENV] = "environment",
+	[STAGE_EXEC] = "execve",
 };
+
+/* A confinement step refused for want of privilege: superd's, not the
+ * service's (superd -t has warned of it). */
+static int
+confine_refused(int stage, int err)
+{
+	return err == EPERM && geteuid() != 0 && ((stage >= STAGE_NAMESPACES &&
+	    stage <= STAGE_BOUNDING) || stage == STAGE_CAPABILITIES);
+}
 
 static void
 log_spawn_failure(const struct svc_conf *sc, int stage, int err)
 {
-	const char	*what = stage >= 0 && stage <= STAGE_EXEC ?
+	const char	*what = stage >= 0 && stage < STAGE_COUNT ?
 			    stage_names[stage] : "?";
 
-	log_warnx("%s: cannot start %s: %s: %s", sc->sc_name,
+	log_warnx("%s: cannot start %s: %s: %s%s", sc->sc_name,
 	    sc->sc_server != NULL ? sc->sc_server : "builtin", what,
-	    strerror(err));
+	    strerror(err), confine_refused(stage, err) ?
+	    " (superd is not root)" : "");
 }
 
 /* Reads what a forked child reported, if it has: EOF once it exec'd. */

@@ -86,6 +86,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe,
 		    sc->sc_user);
 		return not_started(pe, fd);
 	}
+	confine_plan(sc, sv->sv_ident.id_uid, &cx.sx_plan);
 	if ((cx.sx_nullfd = null_fd()) == -1) {
 		log_warn("%s: /dev/null", sc->sc_name);
 		return not_started(pe, fd);

@@ -13,11 +13,22 @@ enum stage {
 	STAGE_FDS,
 	STAGE_LIMITS,
 	STAGE_NICE,
+	STAGE_NAMESPACES,
+	STAGE_LOOPBACK,
+	STAGE_PROPAGATION,
+	STAGE_READ_ONLY,
+	STAGE_CHROOT,
+	STAGE_PRIVATE_TMP,
+	STAGE_WRITABLE,
+	STAGE_BOUNDING,
 	STAGE_USER,
 	STAGE_IDENTITY,
+	STAGE_CAPABILITIES,
+	STAGE_NO_NEW_PRIVS,
 	STAGE_CHDIR,
 	STAGE_ENV,
-	STAGE_EXEC
+	STAGE_EXEC,
+	STAGE_COUNT
 };
 
 /* What failed before exec, and why. */
@@ -43,6 +54,7 @@ struct spawn_ctx {
 	volatile struct report	*sx_shared;	/* report in shared memory */
 	volatile int		*sx_unshared;	/* see exec_unshare_fds */
 	const struct peer	*sx_peer;
+	struct confine_plan	 sx_plan;	/* confine.c */
 };
 
 /* launch.c */

@@ -116,6 +116,16 @@ struct svc_conf {
 	char		*sc_chdir;
 	enum stderr_mode sc_stderr;
 
+	/* Confinement (confine.c); none of it for an inetd.conf line. */
+	char		*sc_chroot;	/* NULL: none */
+	int		 sc_no_new_privs;
+	int		 sc_caps_set;	/* `capabilities` given, even [] */
+	uint64_t	 sc_caps;	/* bit N: capability N kept */
+	int		 sc_private_tmp;
+	int		 sc_private_network;
+	int		 sc_read_only;
+	char	       **sc_writable;	/* absolute paths, NULL-terminated */
+
 	int		 sc_tcpmux;
 	int		 sc_proxy;
 	struct cidr	*sc_proxy_from;	/* peers trusted to send a header */
@@ -364,6 +374,31 @@ void		 addr_key_mask(struct srckey *, int);
 int		 addr_key_same(const struct srckey *, const struct srckey *,
 		    int);
 void		 addr_key_format(const struct srckey *, int, char *, size_t);
+
+/*
+ * confine.c: the names of capabilities, and what a child does to confine
+ * itself, prepared by superd (pure) for exec.c.
+ */
+#define CONFINE_CAPS	64	/* capability numbers below this */
+struct confine_plan {
+	int		 cp_unshare;	/* CLONE_NEWNS, CLONE_NEWNET or 0 */
+	int		 cp_loopback;	/* bring lo up in the new network */
+	int		 cp_private_mounts; /* / made MS_PRIVATE, recursively */
+	int		 cp_private_tmp; /* fresh tmpfs on /tmp and /var/tmp */
+	int		 cp_read_only;	/* / read-only but for what follows */
+	char * const	*cp_writable;	/* bind-mounted, kept writable */
+	const char	*cp_chroot;	/* NULL: none */
+	int		 cp_caps;	/* capabilities set exactly: */
+	uint64_t	 cp_keep;	/*   these, in every set */
+	int		 cp_ambient;	/*   kept across setuid and exec for
+					     a user other than root */
+	int		 cp_no_new_privs;
+};
+int		 confine_cap_named(const char *);
+const char	*confine_cap_name(int);
+int		 confine_cap_held(int);
+void		 confine_plan(const struct svc_conf *, uid_t,
+		    struct confine_plan *);
 
 /* env.c: the environment of a started program, pure */
 char		**env_build(const struct svc_conf *, const struct peer *);

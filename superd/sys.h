@@ -12,6 +12,9 @@
 #ifndef SUPERD_SYS_H
 #define SUPERD_SYS_H
 
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -215,6 +218,197 @@ sys_umask(mode_t mask)
 		(void)SYS(SYS_umask, mask, 0, 0, 0);
 	else
 		(void)umask(mask);
+}
+
+/* ---------------------------------------------------------------------
+ * Confinement (exec.c, as confine.c planned it).
+ */
+
+static inline int
+sys_unshare(int flags)
+{
+	return SYS_RAW ? (int)SYS(SYS_unshare, flags, 0, 0, 0) :
+	    LIBC(unshare(flags));
+}
+
+static inline int
+sys_mount(const char *src, const char *target, const char *type,
+    unsigned long flags, const char *data)
+{
+	return SYS_RAW ? (int)SYS6(SYS_mount, src, target, type, flags, data,
+	    0) : LIBC(mount(src, target, type, flags, data));
+}
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr	442	/* one number on every architecture */
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE		0x8000
+#endif
+#define SYS_MOUNT_ATTR_RDONLY	0x00000001ULL
+
+/* The kernel's struct mount_attr (<linux/mount.h> clashes with libc's). */
+struct sys_mount_attr {
+	unsigned long long	 ma_set;
+	unsigned long long	 ma_clr;
+	unsigned long long	 ma_propagation;
+	unsigned long long	 ma_userns_fd;
+};
+
+/* Sets and clears mount attributes of the mount at dfd and path. */
+static inline int
+sys_mount_setattr(int dfd, const char *path, unsigned flags,
+    unsigned long long set, unsigned long long clr)
+{
+	struct sys_mount_attr	 ma = { set, clr, 0, 0 };
+
+	return SYS_RAW ? (int)SYS6(SYS_mount_setattr, dfd, path, flags, &ma,
+	    sizeof(ma), 0) :
+	    LIBC(syscall(SYS_mount_setattr, dfd, path, flags, &ma,
+	    sizeof(ma)));
+}
+
+/* The same, on the mount at path and those below. */
+static inline int
+sys_mount_setattr_tree(const char *path, unsigned long long set,
+    unsigned long long clr)
+{
+	return sys_mount_setattr(AT_FDCWD, path, AT_RECURSIVE, set, clr);
+}
+
+#ifndef SYS_openat2
+#define SYS_openat2		437	/* one number on every architecture */
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree		428	/* one number on every architecture */
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount		429	/* one number on every architecture */
+#endif
+#define SYS_RESOLVE_NO_SYMLINKS	0x04ULL
+#define SYS_OPEN_TREE_CLONE	1U
+#define SYS_MOVE_MOUNT_F_EMPTY_PATH 0x04U
+#define SYS_MOVE_MOUNT_T_EMPTY_PATH 0x40U
+
+/* The kernel's struct open_how. */
+struct sys_open_how {
+	unsigned long long	 oh_flags;
+	unsigned long long	 oh_mode;
+	unsigned long long	 oh_resolve;
+};
+
+/* A new descriptor from a call that makes one, or -errno (libc's way). */
+static inline int
+sys_libc_fd(long fd)
+{
+	return fd == -1 ? -errno : (int)fd;
+}
+
+/*
+ * An O_PATH descriptor of path, resolved without following any symbolic
+ * link on the way (ELOOP if one is there): what it names cannot be
+ * swapped for a link to elsewhere.  Linux 5.6 and later (openat2).
+ */
+static inline int
+sys_open_nofollow(const char *path, int flags)
+{
+	struct sys_open_how	 how = {
+		(unsigned long long)(O_PATH | O_CLOEXEC | flags), 0,
+		SYS_RESOLVE_NO_SYMLINKS
+	};
+
+	return SYS_RAW ? (int)SYS(SYS_openat2, AT_FDCWD, path, &how,
+	    sizeof(how)) :
+	    sys_libc_fd(syscall(SYS_openat2, AT_FDCWD, path, &how,
+	    sizeof(how)));
+}
+
+/* A detached copy of the mounts at fd and below (open_tree). */
+static inline int
+sys_open_tree_clone(int fd)
+{
+	unsigned	 flags = SYS_OPEN_TREE_CLONE | O_CLOEXEC |
+			    AT_EMPTY_PATH | AT_RECURSIVE;
+
+	return SYS_RAW ? (int)SYS(SYS_open_tree, fd, "", flags, 0) :
+	    sys_libc_fd(syscall(SYS_open_tree, fd, "", flags));
+}
+
+/* The mount tree at from_fd attached on what to_fd names. */
+static inline int
+sys_move_mount(int from_fd, int to_fd)
+{
+	unsigned	 flags = SYS_MOVE_MOUNT_F_EMPTY_PATH |
+			    SYS_MOVE_MOUNT_T_EMPTY_PATH;
+
+	return SYS_RAW ? (int)SYS6(SYS_move_mount, from_fd, "", to_fd, "",
+	    flags, 0) :
+	    LIBC(syscall(SYS_move_mount, from_fd, "", to_fd, "", flags));
+}
+
+static inline int
+sys_fchdir(int fd)
+{
+	return SYS_RAW ? (int)SYS(SYS_fchdir, fd, 0, 0, 0) : LIBC(fchdir(fd));
+}
+
+static inline int
+sys_chroot(const char *path)
+{
+	return SYS_RAW ? (int)SYS(SYS_chroot, path, 0, 0, 0) :
+	    LIBC(chroot(path));
+}
+
+static inline int
+sys_prctl(int option, unsigned long a, unsigned long b)
+{
+	return SYS_RAW ? (int)SYS6(SYS_prctl, option, a, b, 0, 0, 0) :
+	    LIBC(prctl(option, a, b, 0UL, 0UL));
+}
+
+/* The kernel's capability header and sets, version 3 (64 bits). */
+struct sys_cap_header {
+	unsigned int		 ch_version;
+	int			 ch_pid;
+};
+struct sys_cap_data {
+	unsigned int		 cd_effective;
+	unsigned int		 cd_permitted;
+	unsigned int		 cd_inheritable;
+};
+#define SYS_CAP_VERSION_3	0x20080522
+
+/* Effective, permitted and inheritable: exactly the capabilities in keep. */
+static inline int
+sys_capset_all(unsigned long long keep)
+{
+	struct sys_cap_header	 hdr = { SYS_CAP_VERSION_3, 0 };
+	struct sys_cap_data	 data[2] = {
+		{ (unsigned)keep, (unsigned)keep, (unsigned)keep },
+		{ (unsigned)(keep >> 32), (unsigned)(keep >> 32),
+		    (unsigned)(keep >> 32) },
+	};
+
+	return SYS_RAW ? (int)SYS(SYS_capset, &hdr, data, 0, 0) :
+	    LIBC(syscall(SYS_capset, &hdr, data));
+}
+
+static inline int
+sys_socket(int domain, int type, int protocol)
+{
+	int	 fd;
+
+	if (SYS_RAW)
+		return (int)SYS(SYS_socket, domain, type, protocol, 0);
+	fd = socket(domain, type, protocol);
+	return fd == -1 ? -errno : fd;
+}
+
+static inline int
+sys_ioctl(int fd, unsigned long request, void *arg)
+{
+	return SYS_RAW ? (int)SYS(SYS_ioctl, fd, request, arg, 0) :
+	    LIBC(ioctl(fd, request, arg));
 }
 
 static inline int

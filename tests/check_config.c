@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -98,6 +100,11 @@ setup(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/superd-check-XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	/* no symbolic link on the way: the chroot and writable checks
+	 * would name it */
+	ck_assert_ptr_nonnull(realpath(tmpdir, to));
+	ck_assert_uint_lt(strlen(to), sizeof(tmpdir));
+	strcpy(tmpdir, to);
 	snprintf(to, sizeof(to), "%s/data", tmpdir);
 	copy_tree("data", to);
 	oldcwd = open(".", O_RDONLY | O_DIRECTORY);
@@ -1618,6 +1625,227 @@ START_TEST(test_policy_defaults_warn)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------
+ * Confinement settings.
+ */
+
+static void
+write_text(const char *path, const char *text)
+{
+	write_file(path, text, strlen(text));
+}
+
+/* Every setting, per service and from the superd block. */
+START_TEST(test_confine_settings)
+{
+	struct conf	*cf;
+	struct svc_conf	*sc;
+	char		 text[PATH_MAX + 1024], root[PATH_MAX + 8];
+
+	ck_assert_int_eq(mkdir("root", 0755), 0);
+	ck_assert_int_eq(chmod("root", 0755), 0);
+	ck_assert_int_eq(mkdir("root/bin", 0755), 0);
+	write_text("root/bin/prog", "#!/bin/sh\n");
+	ck_assert_int_eq(chmod("root/bin/prog", 0755), 0);
+	snprintf(root, sizeof(root), "%s/root", tmpdir);
+	snprintf(text, sizeof(text),
+	    "superd = { no_new_privs = true; private_network = true; };\n"
+	    "services = (\n"
+	    "{ name = \"a\"; port = 1; server = \"/bin/prog\";\n"
+	    "  chroot = \"%s\"; capabilities = [ \"net_bind_service\",\n"
+	    "  \"CAP_NET_RAW\", \"cap_kill\" ]; private_tmp = true;\n"
+	    "  read_only = true; writable = [ \"/var/lib/a\" ]; },\n"
+	    "{ name = \"b\"; port = 2; server = \"/bin/cat\";\n"
+	    "  capabilities = [ ]; no_new_privs = false; }\n"
+	    ");\n", root);
+	write_text("c.conf", text);
+	cf = load_ok("c.conf");
+	sc = svc(cf, "a", PROTO_TCP);
+	ck_assert_str_eq(sc->sc_chroot, root);
+	ck_assert_str_eq(sc->sc_server, "/bin/prog");
+	ck_assert_int_eq(sc->sc_caps_set, 1);
+	ck_assert(sc->sc_caps == ((1ULL << 10) | (1ULL << 13) | (1ULL << 5)));
+	ck_assert_int_eq(sc->sc_private_tmp, 1);
+	ck_assert_int_eq(sc->sc_read_only, 1);
+	ck_assert_str_eq(sc->sc_writable[0], "/var/lib/a");
+	ck_assert_ptr_null(sc->sc_writable[1]);
+	ck_assert_int_eq(sc->sc_no_new_privs, 1);	/* the default */
+	ck_assert_int_eq(sc->sc_private_network, 1);
+	sc = svc(cf, "b", PROTO_TCP);
+	ck_assert_ptr_null(sc->sc_chroot);
+	ck_assert_int_eq(sc->sc_caps_set, 1);	/* [ ]: keep none */
+	ck_assert(sc->sc_caps == 0);
+	ck_assert_int_eq(sc->sc_no_new_privs, 0);
+	ck_assert_int_eq(sc->sc_private_network, 1);
+	ck_assert_int_eq(sc->sc_read_only, 0);
+	config_free(cf);
+}
+END_TEST
+
+/* This process's effective capabilities, all set to effective. */
+static void
+effective_caps_set(const struct __user_cap_data_struct *effective)
+{
+	struct __user_cap_header_struct	 hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+	struct __user_cap_data_struct	 data[2];
+
+	ck_assert_int_eq(syscall(SYS_capget, &hdr, data), 0);
+	data[0].effective = effective[0].effective;
+	data[1].effective = effective[1].effective;
+	ck_assert_int_eq(syscall(SYS_capset, &hdr, data), 0);
+}
+
+/*
+ * A setting that needs a capability superd lacks is a warning at its
+ * line naming it: root's effective set is emptied for the load (its
+ * permitted set stays, to take them back), as a user's has none.
+ */
+START_TEST(test_confine_capability_warnings)
+{
+	struct __user_cap_header_struct	 hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+	struct __user_cap_data_struct	 saved[2], none[2];
+	struct conf_errors		 e = { NULL, 0 };
+	struct conf			*cf;
+	int				 held;
+
+	ck_assert_int_eq(syscall(SYS_capget, &hdr, saved), 0);
+	memset(none, 0, sizeof(none));
+	write_text("w.conf", "services = (\n"
+	    "{ name = \"a\"; port = 1; server = \"/bin/cat\";\n"
+	    "  private_tmp = true; no_new_privs = true; },\n"
+	    "{ name = \"b\"; port = 2; server = \"/bin/cat\";\n"
+	    "  private_network = false;\n"
+	    "  capabilities = [ \"kill\" ]; }\n"
+	    ");\n");
+	effective_caps_set(none);
+	held = confine_cap_held(21);			/* CAP_SYS_ADMIN */
+	cf = config_load("w.conf", &e);
+	effective_caps_set(saved);	/* first: CK_FORK=no goes on after */
+	ck_assert_int_eq(held, 0);
+	ck_assert_uint_eq(e.ce_count, 0);
+	ck_assert_ptr_nonnull(cf);
+	ck_assert_uint_eq(cf->cf_warnings.ce_count, 2);
+	ck_assert_msg(strncmp(cf->cf_warnings.ce_msg[0], "w.conf:3: "
+	    "\"private_tmp\" of service \"a\" needs capability \"sys_admin\", "
+	    "which superd does not hold", 78) == 0, "%s",
+	    cf->cf_warnings.ce_msg[0]);
+	ck_assert_msg(strstr(cf->cf_warnings.ce_msg[0], ": each start will "
+	    "fail") != NULL, "%s", cf->cf_warnings.ce_msg[0]);
+	ck_assert_msg(strncmp(cf->cf_warnings.ce_msg[1], "w.conf:6: "
+	    "\"capabilities\" of service \"b\" needs capability \"setpcap\"",
+	    64) == 0, "%s", cf->cf_warnings.ce_msg[1]);
+	config_free(cf);
+	if (confine_cap_held(21)) {	/* superd as root: nothing to say */
+		cf = load_ok("w.conf");
+		ck_assert_uint_eq(cf->cf_warnings.ce_count, 0);
+		config_free(cf);
+	}
+}
+END_TEST
+
+/* What -t refuses, each at its line. */
+START_TEST(test_confine_errors)
+{
+	char	 text[6 * PATH_MAX + 1024];
+
+	ck_assert_int_eq(mkdir("real", 0755), 0);
+	ck_assert_int_eq(mkdir("real/jail", 0755), 0);
+	ck_assert_int_eq(chmod("real/jail", 0755), 0);
+	ck_assert_int_eq(symlink("real", "via"), 0);
+	ck_assert_int_eq(mkdir("open", 0755), 0);
+	ck_assert_int_eq(chmod("open", 0775), 0);
+	ck_assert_int_eq(mkdir("empty", 0755), 0);
+	ck_assert_int_eq(chmod("empty", 0755), 0);
+	ck_assert_int_eq(symlink("empty", "link"), 0);
+	snprintf(text, sizeof(text),
+	    "services = (\n"
+	    "{ name = \"a\"; port = 1; server = \"/bin/cat\";\n"
+	    "  chroot = \"%s/open\"; },\n"
+	    "{ name = \"b\"; port = 2; server = \"/bin/cat\";\n"
+	    "  chroot = \"%s/link\"; },\n"
+	    "{ name = \"c\"; port = 3; server = \"/bin/cat\";\n"
+	    "  chroot = \"%s/none\"; },\n"
+	    "{ name = \"d\"; port = 4; server = \"/bin/cat\";\n"
+	    "  chroot = \"%s/empty\"; },\n"
+	    "{ name = \"e\"; port = 5; server = \"/bin/cat\";\n"
+	    "  capabilities = [ \"net_bind_service\", \"fly\" ]; },\n"
+	    "{ name = \"f\"; port = 6; server = \"/bin/cat\";\n"
+	    "  writable = [ \"/srv\" ]; },\n"
+	    "{ name = \"g\"; port = 7; server = \"/bin/cat\";\n"
+	    "  read_only = true; writable = [ \"srv\" ]; },\n"
+	    "{ name = \"h\"; port = 8; server = \"/bin/cat\";\n"
+	    "  private_tmp = 1; },\n"
+	    "{ name = \"i\"; port = 9; server = \"/bin/cat\";\n"
+	    "  chroot = \"empty\"; },\n"
+	    "{ name = \"j\"; port = 10; server = \"/bin/cat\";\n"
+	    "  chroot = \"%s/via/jail\"; },\n"
+	    "{ name = \"k\"; port = 11; server = \"/bin/cat\";\n"
+	    "  read_only = true; writable = [ \"%s/via/jail\" ]; }\n"
+	    ");\n", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+	write_text("e.conf", text);
+	{
+		char		 m[6][2 * PATH_MAX + 128];
+		const char	*want[12];
+
+		snprintf(m[0], sizeof(m[0]), "e.conf:3: chroot \"%s/open\": "
+		    "mode 0775 is writable by group or others", tmpdir);
+		snprintf(m[1], sizeof(m[1]), "e.conf:5: chroot \"%s/link\" is "
+		    "a symbolic link", tmpdir);
+		snprintf(m[2], sizeof(m[2]), "e.conf:7: chroot \"%s/none\": No "
+		    "such file or directory", tmpdir);
+		snprintf(m[3], sizeof(m[3]), "e.conf:8: server \"/bin/cat\" in "
+		    "chroot %s/empty: No such file or directory", tmpdir);
+		want[0] = m[0];
+		want[1] = m[1];
+		want[2] = m[2];
+		want[3] = m[3];
+		want[4] = "e.conf:11: capabilities \"fly\": no such capability "
+		    "(want a name such as \"net_bind_service\")";
+		want[5] = "e.conf:13: \"writable\" applies only with read_only = "
+		    "true";
+		want[6] = "e.conf:15: writable \"srv\" is not an absolute path";
+		want[7] = "e.conf:17: \"private_tmp\" must be true or false";
+		want[8] = "e.conf:19: chroot \"empty\" is not an absolute path";
+		snprintf(m[4], sizeof(m[4]), "e.conf:21: chroot \"%s/via/jail\": "
+		    "%s/via is a symbolic link, which a start does not follow",
+		    tmpdir, tmpdir);
+		snprintf(m[5], sizeof(m[5]), "e.conf:23: writable \"%s/via/jail\": "
+		    "%s/via is a symbolic link, which a start does not follow",
+		    tmpdir, tmpdir);
+		want[9] = m[4];
+		want[10] = m[5];
+		want[11] = NULL;
+		expect_errors("e.conf", want);
+	}
+}
+END_TEST
+
+/* A line of inetd.conf gets none of the superd block's confinement. */
+START_TEST(test_confine_not_inetd)
+{
+	struct conf	*cf;
+	struct svc_conf	*sc;
+	char		 text[PATH_MAX + 1024];
+
+	write_inetd("daytime stream tcp nowait @U@ internal\n");
+	snprintf(text, sizeof(text), "superd = { inetd_conf = \"%s/data/"
+	    "inetd.conf\"; no_new_privs = true; private_tmp = true;\n"
+	    "  capabilities = [ \"kill\" ]; chroot = \"/\"; };\n", tmpdir);
+	write_text("i.conf", text);
+	cf = load_ok("i.conf");
+	sc = svc(cf, "daytime", PROTO_TCP);
+	ck_assert_int_eq(sc->sc_no_new_privs, 0);
+	ck_assert_int_eq(sc->sc_private_tmp, 0);
+	ck_assert_int_eq(sc->sc_caps_set, 0);
+	ck_assert_ptr_null(sc->sc_chroot);
+	config_free(cf);
+}
+END_TEST
+
 /* A classic `dgram udp nowait` line is served, as wait, with a warning. */
 START_TEST(test_inetd_udp_nowait)
 {
@@ -1708,6 +1936,14 @@ config_suite(void)
 	tcase_add_test(tc, test_policy_not_applicable);
 	tcase_add_test(tc, test_policy_defaults_warn);
 	tcase_add_test(tc, test_inetd_udp_nowait);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("confine");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_confine_settings);
+	tcase_add_test(tc, test_confine_capability_warnings);
+	tcase_add_test(tc, test_confine_errors);
+	tcase_add_test(tc, test_confine_not_inetd);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

@@ -13,6 +13,7 @@ main(void)
 
 	sr = srunner_create(config_suite());
 	srunner_add_suite(sr, config_oom_suite());
+	srunner_add_suite(sr, confine_suite());
 	srunner_add_suite(sr, acceptq_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, builtin_suite());

@@ -16,6 +16,7 @@ Suite	*builtin_suite(void);
 Suite	*child_suite(void);
 Suite	*config_suite(void);
 Suite	*config_oom_suite(void);
+Suite	*confine_suite(void);
 Suite	*env_suite(void);
 Suite	*errlog_suite(void);
 Suite	*fds_suite(void);

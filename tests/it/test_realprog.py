@@ -100,6 +100,16 @@ def test_git_daemon_inetd_clone(t):
     sd.check_alive("after the clones")
 
 
+def boot_image(root, blocks):
+    """root/boot.img, world-readable, with every byte value in its
+    blocks of 256 bytes (binary mode) and an end mark; its bytes."""
+    data = bytes(range(256)) * blocks + b"end\n"
+    with open(os.path.join(root, "boot.img"), "wb") as f:
+        f.write(data)
+    os.chmod(os.path.join(root, "boot.img"), 0o644)
+    return data
+
+
 def tftp_get(t, port, name, dest):
     # tftp-hpa's client: binary mode, one transfer, then exit.
     rc, out = run(t, ["tftp", "-m", "binary", "127.0.0.1", str(port),
@@ -118,11 +128,7 @@ def test_tftpd_udp_wait_fetches(t):
               "under inetd")
     root = t.path("tftp")
     os.mkdir(root, 0o755)
-    # Many blocks of 512 bytes, with every byte value, in binary mode.
-    data = bytes(range(256)) * 400 + b"end\n"
-    with open(os.path.join(root, "boot.img"), "wb") as f:
-        f.write(data)
-    os.chmod(os.path.join(root, "boot.img"), 0o644)
+    data = boot_image(root, 400)    # many tftp blocks of 512 bytes
 
     # The inetd.conf line it stands for:
     #   tftp dgram udp wait root /usr/sbin/in.tftpd in.tftpd -s DIR
