@@ -10,7 +10,8 @@
 
 BENCH_BUILD = $(BUILD)/bench
 BENCH_PROGS = $(BENCH_BUILD)/loadgen $(BENCH_BUILD)/forkloop \
-	      $(BENCH_BUILD)/inproc $(BENCH_BUILD)/reply $(BENCH_BUILD)/udpreply
+	      $(BENCH_BUILD)/inproc $(BENCH_BUILD)/reply $(BENCH_BUILD)/udpreply \
+	      $(BENCH_BUILD)/nscost
 # The exec'd services are linked statically: the dynamic loader would be
 # most of their cost, and the same for every server measured.
 BENCH_STATIC = $(BENCH_BUILD)/reply $(BENCH_BUILD)/udpreply

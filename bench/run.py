@@ -964,8 +964,10 @@ def table_confine(ctx):
                       for c in cells},
             "failed": srv.failed}
         ctx.commands["confine"] = {
-            label: "superd service `%s`" % (body or "(no confinement)")
-            for _, label, body in CONFINE_CASES}
+            label: "superd service `%s`" % (
+                ("chroot = \"JAIL\"; server = \"/reply\"; " if key ==
+                 "chroot" else "") + body or "(no confinement)")
+            for key, label, body in CONFINE_CASES}
     finally:
         for s_ in up:
             s_.stop()
