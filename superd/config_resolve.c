@@ -527,6 +527,8 @@ finish_proxy(struct build *b)
 		return;
 	if (sc->sc_proto == PROTO_UDP)
 		why = "udp services (a datagram carries no header)";
+	else if (sc->sc_proto == PROTO_UNIX)	/* no proxy_from could match */
+		why = "unix services (a client has no address)";
 	else if (sc->sc_wait && sc->sc_builtin == BUILTIN_NONE)
 		why = "wait services (the program takes its clients itself)";
 	if (why != NULL && b->b_proxy_own)

@@ -1559,6 +1559,8 @@ START_TEST(test_policy_not_applicable)
 		    "to wait services (the program takes its clients itself)",
 		"data/bad-policy.conf:37: proxy_from \"proxy\": not an "
 		    "address or address/prefix",
+		"data/bad-policy.conf:39: \"proxy_protocol\" does not apply "
+		    "to unix services (a client has no address)",
 		NULL };
 
 	expect_errors("data/bad-policy.conf", want);
