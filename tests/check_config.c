@@ -925,10 +925,17 @@ make_dir(const char *name, mode_t mode, uid_t uid)
 
 	snprintf(path, sizeof(path), "data/%s", name);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
-	ck_assert_int_eq(chown(path, uid, 0), 0);
+	ck_assert_int_eq(chown(path, uid, (gid_t)-1), 0);
 	ck_assert_int_eq(chmod(path, mode), 0);
 }
 
+/* A service whose instances come from app/x.inc. */
+static const char inc_app[] =
+    "services : (\n"
+    "  { name = \"a\"; port = 0; server = \"/bin/cat\";\n"
+    "    @include \"app/x.inc\"\n"
+    "  }\n"
+    ");\n";
 #define AT_APP	"data/inc-app.conf:3: @include \"app/x.inc\": "
 
 /*
@@ -938,18 +945,12 @@ make_dir(const char *name, mode_t mode, uid_t uid)
  */
 START_TEST(test_atinclude_directories)
 {
-	static const char inc[] =
-	    "services : (\n"
-	    "  { name = \"a\"; port = 0; server = \"/bin/cat\";\n"
-	    "    @include \"app/x.inc\"\n"
-	    "  }\n"
-	    ");\n";
 	struct conf	*cf;
 	struct passwd	*nobody;
 
 	make_dir("app", 0755, geteuid());
 	write_file("data/app/x.inc", "instances = 3;\n", 15);
-	write_file("data/inc-app.conf", inc, sizeof(inc) - 1);
+	write_file("data/inc-app.conf", inc_app, sizeof(inc_app) - 1);
 	if (geteuid() != 0) {
 		/* only root cares: a user's own directory is the user's */
 		ck_assert_int_eq(chmod("data/app", 0777), 0);
@@ -987,12 +988,6 @@ END_TEST
  */
 START_TEST(test_atinclude_links)
 {
-	static const char inc[] =
-	    "services : (\n"
-	    "  { name = \"a\"; port = 0; server = \"/bin/cat\";\n"
-	    "    @include \"app/x.inc\"\n"
-	    "  }\n"
-	    ");\n";
 	struct conf	*cf;
 	struct passwd	*nobody;
 
@@ -1004,7 +999,7 @@ START_TEST(test_atinclude_links)
 	make_dir("open", 0777, 0);
 	write_file("data/open/x.inc", "instances = 3;\n", 15);
 	ck_assert_int_eq(symlink("../open/x.inc", "data/app/x.inc"), 0);
-	write_file("data/inc-app.conf", inc, sizeof(inc) - 1);
+	write_file("data/inc-app.conf", inc_app, sizeof(inc_app) - 1);
 	expect_error("data/inc-app.conf", AT_APP "directory %s/data/open: "
 	    "mode 0777 is writable by group or others", tmpdir);
 	ck_assert_int_eq(chmod("data/open", 0755), 0);
