@@ -267,7 +267,7 @@ include_load(struct loader *ld)
 {
 	const char	*dir = ld->ld_conf->cf_include;
 	struct cfile	*cf;
-	char		**names, why[128];
+	char		**names, why[UNSAFE_MAX];
 	size_t		 n, i;
 
 	if (include_list(ld, dir, &names, &n, why, sizeof(why)) == -1) {
@@ -287,20 +287,19 @@ include_load(struct loader *ld)
 
 /*
  * As root, inetd.conf's directory is held to the rule of the file itself:
- * whoever could write it could put another inetd.conf in its place.  An
- * unsafe directory is an error, like an unsafe inetd.conf.
+ * whoever could write it, or any directory above it, could put another
+ * inetd.conf in its place.  An unsafe directory is an error, like an
+ * unsafe inetd.conf.
  */
 static int
 inetd_dir_safe(struct loader *ld)
 {
 	const char	*path = ld->ld_conf->cf_inetd_conf, *unsafe;
-	char		*dir, why[64];
+	char		 why[UNSAFE_MAX];
 
-	dir = dir_of(path);
-	if ((unsafe = dir_unsafe(ld, dir, why, sizeof(why))) != NULL)
-		serr(ld, ld->ld_lc->lc_inetd_at, "inetd_conf \"%s\": directory "
-		    "%s: %s", path, dir, unsafe);
-	free(dir);
+	if ((unsafe = path_unsafe(ld, path, why, sizeof(why))) != NULL)
+		serr(ld, ld->ld_lc->lc_inetd_at, "inetd_conf \"%s\": %s", path,
+		    unsafe);
 	return unsafe == NULL;
 }
 

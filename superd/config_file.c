@@ -5,10 +5,11 @@
  * files, NUL bytes and an @include of a directory (libconfig 1.5 exits on
  * that) before libconfig parses anything.  The pre-scan follows every
  * @include as libconfig will, so each file it would read is held to the
- * same rules.  As root, every file read and the directories that hold
- * the include files and inetd.conf must be root's alone; an entry of the
- * include directory is never read through a symbolic link.  No libconfig
- * here: config.c parses the text read.
+ * same rules.  As root, every file read, the include directory and every
+ * directory on the way to them must be root's alone, and a symbolic link
+ * on the way root's (path_unsafe()); an entry of the include directory
+ * is never read through a symbolic link.  No libconfig here: config.c
+ * parses the text read.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #define CONFIG_FILE_MAX		(4 * 1024 * 1024)
 #define CONFIG_INCLUDE_DEPTH	10	/* as deep as libconfig 1.5 goes */
 #define CONFIG_INCLUDE_FILES	100	/* @include reads per file loaded */
+#define WALK_LINKS		40	/* links in a path, as the kernel allows */
 
 /* ---------------------------------------------------------------------
  * Paths.
@@ -83,18 +85,187 @@ root_unsafe(const struct loader *ld, const struct stat *st, char *buf,
 }
 
 /*
- * As root, why the directory at dir is unsafe (see root_unsafe), or NULL.
- * A directory that cannot be looked at is left to whoever opens a file
- * in it to report.
+ * As root, why the directory dst that a name is taken from is unsafe, or
+ * NULL.  A sticky directory of root's, like /tmp, may be writable by
+ * others on the way to a file, though not as the directory holding it:
+ * only a name's owner may rename or remove it there, and path_unsafe()
+ * takes only root's names from it.
  */
-const char *
-dir_unsafe(const struct loader *ld, const char *dir, char *buf, size_t size)
+static const char *
+walk_dir_unsafe(const struct loader *ld, const struct stat *dst, int last,
+    char *buf, size_t size)
+{
+	if (!last && (dst->st_mode & S_ISVTX) && dst->st_uid == 0)
+		return NULL;
+	return root_unsafe(ld, dst, buf, size);
+}
+
+/* A walk down a path, from /: what is behind, what is ahead. */
+struct walk {
+	char		 wk_done[PATH_MAX];	/* walked, without links */
+	char		 wk_todo[PATH_MAX];
+	char		*wk_rest;		/* ahead, in wk_todo */
+	struct stat	 wk_dst;		/* wk_done's directory */
+	int		 wk_links;		/* links followed */
+};
+
+/*
+ * The walk's next name: the first component ahead, cut out of it; NULL
+ * at the end.  *lastp says whether no component follows it.
+ */
+static char *
+walk_next(struct walk *wk, int *lastp)
+{
+	char	*name = wk->wk_rest, *end;
+
+	while (*name == '/')
+		name++;
+	if (*name == '\0')
+		return NULL;
+	if ((end = strchr(name, '/')) != NULL)
+		*end++ = '\0';
+	else
+		end = name + strlen(name);
+	while (*end == '/')
+		end++;
+	wk->wk_rest = end;
+	*lastp = *end == '\0';
+	return name;
+}
+
+/* wk_done goes up to its parent (it holds no link). */
+static void
+walk_up(struct walk *wk)
+{
+	char	*slash = strrchr(wk->wk_done, '/');
+
+	slash[slash == wk->wk_done] = '\0';
+}
+
+/*
+ * At the link wk_done: what is ahead becomes its target, then the rest,
+ * and wk_done goes back to the link's directory (to / for an absolute
+ * target).  -1 with errno set when it does not fit.
+ */
+static int
+walk_link(struct walk *wk)
+{
+	char	 target[PATH_MAX], ahead[PATH_MAX];
+	ssize_t	 n;
+
+	if (++wk->wk_links > WALK_LINKS) {
+		errno = ELOOP;
+		return -1;
+	}
+	if ((n = readlink(wk->wk_done, target, sizeof(target))) == -1)
+		return -1;
+	if ((size_t)n == sizeof(target) || snprintf(ahead, sizeof(ahead),
+	    "%.*s/%s", (int)n, target, wk->wk_rest) >= (int)sizeof(ahead)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(wk->wk_todo, ahead, sizeof(ahead));
+	wk->wk_rest = wk->wk_todo;
+	if (target[0] == '/')
+		strcpy(wk->wk_done, "/");
+	else
+		walk_up(wk);
+	return 0;
+}
+
+/*
+ * One name taken from wk_done's directory: 0 to walk on, 1 when the rest
+ * is the caller's, -1 on a system error (errno), -2 with the reason the
+ * path is unsafe in buf.
+ */
+static int
+walk_step(const struct loader *ld, struct walk *wk, const char *name,
+    int last, char *buf, size_t size)
 {
 	struct stat	 st;
+	char		 why[64];
+	const char	*unsafe;
+	size_t		 len = strlen(wk->wk_done);
+	int		 missing;
 
-	if (!ld->ld_root || stat(dir, &st) == -1)
+	if (snprintf(wk->wk_done + len, sizeof(wk->wk_done) - len, "%s%s",
+	    len > 1 ? "/" : "", name) >= (int)(sizeof(wk->wk_done) - len)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	missing = lstat(wk->wk_done, &st) == -1;
+	if ((unsafe = walk_dir_unsafe(ld, &wk->wk_dst, last || missing, why,
+	    sizeof(why))) != NULL) {
+		wk->wk_done[len] = '\0';
+		snprintf(buf, size, "directory %s: %s", wk->wk_done, unsafe);
+		return -2;
+	}
+	if (missing || (last && !S_ISLNK(st.st_mode)))
+		return 1;	/* the caller opens it and tells */
+	if (!S_ISDIR(st.st_mode) && st.st_uid != 0) {
+		snprintf(buf, size, "%s: %s owned by uid %u, not by root",
+		    wk->wk_done, S_ISLNK(st.st_mode) ? "a symbolic link" :
+		    "a file", (unsigned)st.st_uid);
+		return -2;
+	}
+	if (S_ISLNK(st.st_mode))
+		return walk_link(wk);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * As root, why path could name another file by the time it is opened
+ * again, or NULL.  libconfig opens an @included file itself, by path,
+ * after prescan() read and checked it: this check is what makes that
+ * second read safe.  Walking from / (through the working directory for
+ * a relative path), every directory a name is taken from must be root's
+ * alone (walk_dir_unsafe) and every symbolic link root's, then followed
+ * and its target walked the same way: no one but root can then change
+ * what path names.  The last component, when not a link, is left to the
+ * caller, as is a name that does not exist in a directory root's alone.
+ */
+const char *
+path_unsafe(const struct loader *ld, const char *path, char *buf,
+    size_t size)
+{
+	static struct walk	 wk;	/* 8 KiB: off the stack */
+	char			*name;
+	int			 last, rc = 0;
+
+	if (!ld->ld_root)
 		return NULL;
-	return root_unsafe(ld, &st, buf, size);
+	memset(&wk, 0, sizeof(wk));
+	if (path[0] != '/' && getcwd(wk.wk_done, sizeof(wk.wk_done)) == NULL) {
+		snprintf(buf, size, "the working directory: %s",
+		    strerror(errno));
+		return buf;
+	}
+	if (snprintf(wk.wk_todo, sizeof(wk.wk_todo), "%s/%s", wk.wk_done,
+	    path) >= (int)sizeof(wk.wk_todo)) {
+		snprintf(buf, size, "%s", strerror(ENAMETOOLONG));
+		return buf;
+	}
+	strcpy(wk.wk_done, "/");
+	wk.wk_rest = wk.wk_todo;
+	while (rc == 0) {
+		if (lstat(wk.wk_done, &wk.wk_dst) == -1)
+			rc = -1;
+		else if ((name = walk_next(&wk, &last)) == NULL)
+			rc = 1;
+		else if (strcmp(name, "..") == 0)
+			walk_up(&wk);
+		else if (strcmp(name, ".") != 0)
+			rc = walk_step(ld, &wk, name, last, buf, size);
+	}
+	if (rc == 1)
+		return NULL;
+	if (rc == -1)
+		snprintf(buf, size, "%s: %s", wk.wk_done, strerror(errno));
+	return buf;
 }
 
 char *
@@ -113,7 +284,7 @@ read_text_flags(struct loader *ld, const char *path, int seq, int oflags)
 {
 	struct stat	 st;
 	struct where	 w;
-	char		*buf = NULL, why[64];
+	char		*buf = NULL, why[UNSAFE_MAX];
 	const char	*unsafe;
 	size_t		 len = 0, size;
 	ssize_t		 n;
@@ -141,7 +312,8 @@ read_text_flags(struct loader *ld, const char *path, int seq, int oflags)
 		problem(ld, &w, "not a regular file");
 		goto fail;
 	}
-	if ((unsafe = root_unsafe(ld, &st, why, sizeof(why))) != NULL) {
+	if ((unsafe = root_unsafe(ld, &st, why, sizeof(why))) != NULL ||
+	    (unsafe = path_unsafe(ld, path, why, sizeof(why))) != NULL) {
 		problem(ld, &w, "%s", unsafe);
 		goto fail;
 	}
@@ -211,8 +383,8 @@ scan_include(struct scan *sn, const char *p)
 	struct where	 w;
 	struct scan	 sub;
 	struct stat	 st;
-	char		*name, *full, *text;
-	const char	*q;
+	char		*name, *full, *text, why[UNSAFE_MAX];
+	const char	*q, *unsafe;
 	size_t		 n;
 
 	w.w_file = intern(sn->sn_ld, sn->sn_path);
@@ -231,13 +403,23 @@ scan_include(struct scan *sn, const char *p)
 	n = q - p;
 	name = xstrndup(p, n);
 	full = join(sn->sn_dir, name);
-	if (stat(full, &st) == -1) {
+	if (name[0] == '/') {
+		/* libconfig 1.5 would read sn_dir//name, not the file named */
+		problem(sn->sn_ld, &w, "@include \"%s\": must be a path "
+		    "relative to %s", name, sn->sn_dir);
+		sn->sn_bad = 1;
+	} else if (stat(full, &st) == -1) {
 		problem(sn->sn_ld, &w, "@include \"%s\": %s", name,
 		    strerror(errno));
 		sn->sn_bad = 1;
 	} else if (!S_ISREG(st.st_mode)) {
 		problem(sn->sn_ld, &w, "@include \"%s\": not a regular file",
 		    name);
+		sn->sn_bad = 1;
+	} else if ((unsafe = path_unsafe(sn->sn_ld, full, why,
+	    sizeof(why))) != NULL) {
+		/* libconfig opens it again by path: see path_unsafe() */
+		problem(sn->sn_ld, &w, "@include \"%s\": %s", name, unsafe);
 		sn->sn_bad = 1;
 	} else if (sn->sn_depth >= CONFIG_INCLUDE_DEPTH) {
 		problem(sn->sn_ld, &w, "@include \"%s\": nested more than %d "
@@ -432,8 +614,11 @@ include_list(struct loader *ld, const char *dir, char ***namesp, size_t *np,
 			close(dfd);
 		return -1;
 	}
-	if ((unsafe = root_unsafe(ld, &st, buf, sizeof(buf))) != NULL) {
+	if ((unsafe = root_unsafe(ld, &st, buf, sizeof(buf))) != NULL)
 		snprintf(why, whysize, "directory %s", unsafe);
+	else
+		unsafe = path_unsafe(ld, dir, why, whysize);
+	if (unsafe != NULL) {
 		closedir(dp);
 		return -1;
 	}

@@ -20,11 +20,13 @@
 #define CONFIG_INT_H
 
 #include <dirent.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 
 #define CONFIG_KEYS_MAX		48	/* room for the per-service keys */
 #define KEY_NAME		0	/* key_index("name"): never a default */
+#define UNSAFE_MAX		(PATH_MAX + 96)	/* path_unsafe()'s reason */
 
 /* Where a problem is: a file (owned by the loader), its order, a line. */
 struct where {
@@ -127,7 +129,7 @@ void		 conf_add(struct loader *, struct build *);
 /* config_file.c */
 char		*dir_of(const char *);
 char		*join(const char *, const char *);
-const char	*dir_unsafe(const struct loader *, const char *, char *,
+const char	*path_unsafe(const struct loader *, const char *, char *,
 		    size_t);
 char		*read_text(struct loader *, const char *, int);
 char		*read_text_flags(struct loader *, const char *, int, int);

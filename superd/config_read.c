@@ -112,6 +112,8 @@ cfile_load(struct loader *ld, const char *path, int seq, int oflags)
 		free(text);
 		return NULL;
 	}
+	/* libconfig opens each @include itself, by path, after prescan()
+	 * checked it: path_unsafe() is what makes that second read safe. */
 	config_set_include_dir(&cf->cf_cfg, cf->cf_dir);
 	if (config_read_string(&cf->cf_cfg, text) != CONFIG_TRUE) {
 		ef = config_error_file(&cf->cf_cfg) == NULL ? xstrdup(path) :

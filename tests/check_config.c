@@ -22,6 +22,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,20 @@ expect_errors(const char *path, const char *const *want)
 	config_errors_clear(&e);
 	ck_assert_ptr_null(e.ce_msg);
 	ck_assert_uint_eq(e.ce_count, 0);
+}
+
+/* Loading path fails with exactly one message, made from fmt. */
+static void __attribute__((format(printf, 2, 3)))
+expect_error(const char *path, const char *fmt, ...)
+{
+	char		 want[PATH_MAX + 256];
+	const char	*wantv[] = { want, NULL };
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	expect_errors(path, wantv);
 }
 
 static struct svc_conf *
@@ -875,6 +890,152 @@ START_TEST(test_atinclude_errors_name_the_part)
 		NULL };
 
 	expect_errors("data/bad-atinclude-err.conf", want);
+}
+END_TEST
+
+/*
+ * libconfig 1.5 reads an @include below the including file's directory
+ * even when the name is absolute: not the file named, and it exited when
+ * that was a directory.  An absolute name is an error at its line.
+ */
+START_TEST(test_atinclude_absolute)
+{
+	char	 text[PATH_MAX + 64], twin[PATH_MAX + 32], *p;
+
+	snprintf(twin, sizeof(twin), "data/%s/data/part.inc", tmpdir);
+	for (p = twin + strlen("data/"); (p = strchr(p + 1, '/')) != NULL; ) {
+		*p = '\0';
+		ck_assert_int_eq(mkdir(twin, 0755) == 0 || errno == EEXIST, 1);
+		*p = '/';
+	}
+	ck_assert_int_eq(mkdir(twin, 0755), 0);
+	snprintf(text, sizeof(text), "@include \"%s/data/part.inc\"\n",
+	    tmpdir);
+	write_file("data/abs.conf", text, strlen(text));
+	expect_error("data/abs.conf", "data/abs.conf:1: @include "
+	    "\"%s/data/part.inc\": must be a path relative to data", tmpdir);
+}
+END_TEST
+
+/* data/NAME, made a directory of this mode and owner. */
+static void
+make_dir(const char *name, mode_t mode, uid_t uid)
+{
+	char	 path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "data/%s", name);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(chown(path, uid, (gid_t)-1), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* A service whose instances come from app/x.inc. */
+static const char inc_app[] =
+    "services : (\n"
+    "  { name = \"a\"; port = 0; server = \"/bin/cat\";\n"
+    "    @include \"app/x.inc\"\n"
+    "  }\n"
+    ");\n";
+#define AT_APP	"data/inc-app.conf:3: @include \"app/x.inc\": "
+
+/*
+ * As root, libconfig reads an @included file again by path after the
+ * pre-scan checked it: every directory on the way must be root's alone,
+ * or someone else could put another file there in between.
+ */
+START_TEST(test_atinclude_directories)
+{
+	struct conf	*cf;
+	struct passwd	*nobody;
+
+	make_dir("app", 0755, geteuid());
+	write_file("data/app/x.inc", "instances = 3;\n", 15);
+	write_file("data/inc-app.conf", inc_app, sizeof(inc_app) - 1);
+	if (geteuid() != 0) {
+		/* only root cares: a user's own directory is the user's */
+		ck_assert_int_eq(chmod("data/app", 0777), 0);
+		config_free(load_ok("data/inc-app.conf"));
+		return;
+	}
+	nobody = getpwnam("nobody");
+	ck_assert_ptr_nonnull(nobody);
+	cf = load_ok("data/inc-app.conf");
+	ck_assert_int_eq(cf->cf_svcs[0]->sc_instances, 3);
+	config_free(cf);
+
+	ck_assert_int_eq(chmod("data/app", 0777), 0);
+	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
+	    "mode 0777 is writable by group or others", tmpdir);
+	ck_assert_int_eq(chmod("data/app", 0775), 0);
+	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
+	    "mode 0775 is writable by group or others", tmpdir);
+	/* sticky is not enough for the directory holding the file */
+	ck_assert_int_eq(chmod("data/app", 01777), 0);
+	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
+	    "mode 1777 is writable by group or others", tmpdir);
+	ck_assert_int_eq(chmod("data/app", 0755), 0);
+	ck_assert_int_eq(chown("data/app", nobody->pw_uid, 0), 0);
+	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
+	    "owned by uid %u, not by root", tmpdir,
+	    (unsigned)nobody->pw_uid);
+}
+END_TEST
+
+/*
+ * As root, a symbolic link on the way to an @included file is followed
+ * only when root's, and its target is held to the same rules; a sticky
+ * directory of root's (like /tmp) may be on the way to a root's name.
+ */
+START_TEST(test_atinclude_links)
+{
+	struct conf	*cf;
+	struct passwd	*nobody;
+
+	if (geteuid() != 0)
+		return;		/* only root follows no one else's links */
+	nobody = getpwnam("nobody");
+	ck_assert_ptr_nonnull(nobody);
+	make_dir("app", 0755, 0);
+	make_dir("open", 0777, 0);
+	write_file("data/open/x.inc", "instances = 3;\n", 15);
+	ck_assert_int_eq(symlink("../open/x.inc", "data/app/x.inc"), 0);
+	write_file("data/inc-app.conf", inc_app, sizeof(inc_app) - 1);
+	expect_error("data/inc-app.conf", AT_APP "directory %s/data/open: "
+	    "mode 0777 is writable by group or others", tmpdir);
+	ck_assert_int_eq(chmod("data/open", 0755), 0);
+	cf = load_ok("data/inc-app.conf");
+	ck_assert_int_eq(cf->cf_svcs[0]->sc_instances, 3);
+	config_free(cf);
+	ck_assert_int_eq(lchown("data/app/x.inc", nobody->pw_uid, 0), 0);
+	expect_error("data/inc-app.conf", AT_APP "%s/data/app/x.inc: a "
+	    "symbolic link owned by uid %u, not by root", tmpdir,
+	    (unsigned)nobody->pw_uid);
+
+	/* a sticky directory on the way: the name taken must be root's */
+	ck_assert_int_eq(unlink("data/app/x.inc"), 0);
+	ck_assert_int_eq(rmdir("data/app"), 0);
+	make_dir("sticky", 01777, 0);
+	make_dir("sticky/d", 0755, 0);
+	write_file("data/sticky/d/x.inc", "instances = 3;\n", 15);
+	ck_assert_int_eq(symlink("sticky/d", "data/app"), 0);
+	config_free(load_ok("data/inc-app.conf"));
+	ck_assert_int_eq(chown("data/sticky/d", nobody->pw_uid, 0), 0);
+	expect_error("data/inc-app.conf", AT_APP "directory %s/data/sticky/d: "
+	    "owned by uid %u, not by root", tmpdir, (unsigned)nobody->pw_uid);
+}
+END_TEST
+
+/* As root, the main file's own directories are held to the same rule. */
+START_TEST(test_main_file_directories)
+{
+	if (geteuid() != 0)
+		return;		/* only root cares */
+	make_dir("open", 0777, 0);
+	write_file("data/open/main.conf", "", 0);
+	expect_error("data/open/main.conf", "data/open/main.conf: directory "
+	    "%s/data/open: mode 0777 is writable by group or others", tmpdir);
+	ck_assert_int_eq(chmod("data/open", 0755), 0);
+	config_free(load_ok("data/open/main.conf"));
 }
 END_TEST
 
@@ -1911,6 +2072,10 @@ config_suite(void)
 	tcase_add_test(tc, test_atinclude_self);
 	tcase_add_test(tc, test_atinclude_fanout);
 	tcase_add_test(tc, test_atinclude_errors_name_the_part);
+	tcase_add_test(tc, test_atinclude_absolute);
+	tcase_add_test(tc, test_atinclude_directories);
+	tcase_add_test(tc, test_atinclude_links);
+	tcase_add_test(tc, test_main_file_directories);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("identity");

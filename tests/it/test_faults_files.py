@@ -1,7 +1,7 @@
 """Files superd (and greeting) create, write or read where another user
 may have a hand: UNIX socket nodes, the pid file, the ports file, the
 include directory and inetd.conf's directory, greeting's state file
-(tests/FAULTS.md cases 49, 50, 61 and 62)."""
+(tests/FAULTS.md cases 10, 49, 50, 61 and 62)."""
 
 import glob
 import os
@@ -298,6 +298,59 @@ def test_include_directory_entries_never_followed(t):
     sd.wait_log(re.escape(link) + r": a symbolic link, not followed", mark)
     check(talk(sd.port("a")) == b"a\n", "the included service stopped "
           "serving after the reload")
+
+
+def refused_reload(sd, want, what):
+    """A SIGHUP is refused saying want; superd serves "v1" still."""
+    mark = sd.mark()
+    sd.signal(signal.SIGHUP)
+    sd.wait_log(want, mark, what="the reload %s refused" % what)
+    sd.check_alive("after the reload %s" % what)
+    check(talk(sd.port("app")) == b"v1\n", "the refused reload %s changed "
+          "the running service" % what)
+
+
+def test_atinclude_directories_not_root_alone_refused_at_reload(t):
+    need_root("apply the directory rules superd applies as root")
+    app, spare = t.path("app"), t.path("spare")
+    os.mkdir(app, 0o755)
+    os.mkdir(spare, 0o755)
+    t.write("app/part.inc", 'args = [ "v1" ];\n')
+    conf = t.write("superd.conf",
+                   'services : (\n'
+                   '  { name = "app"; address = "127.0.0.1"; port = 0;\n'
+                   '    server = "/bin/echo";\n'
+                   '    @include "app/part.inc"\n'
+                   '  }\n'
+                   ');\n')
+    sd = t.start(conf=conf, wait=[("app", "tcp")])
+    check(talk(sd.port("app")) == b"v1\n", "the @included args not applied")
+    at = r"%s:4: @include \"app/part\.inc\": " % re.escape(conf)
+
+    # A directory someone else may write: they could swap the part between
+    # superd's check and libconfig's read.
+    os.chmod(app, 0o777)
+    t.write("app/part.inc", 'args = [ "v2" ];\n')
+    want = at + r"directory %s: mode 0777 is writable by group or others" \
+        % re.escape(app)
+    check_rejected(t, conf, [want], "@include in a 0777 directory")
+    refused_reload(sd, want, "in a 0777 directory")
+
+    # A link of root's in a root-only directory, to a part in a directory
+    # others may write.
+    os.chmod(app, 0o755)
+    os.rename(t.path("app", "part.inc"), t.path("spare", "part.inc"))
+    os.symlink("../spare/part.inc", t.path("app", "part.inc"))
+    os.chmod(spare, 0o775)
+    want = at + r"directory %s: mode 0775 is writable by group or others" \
+        % re.escape(spare)
+    refused_reload(sd, want, "through a link")
+
+    # All root's alone: the reload applies.
+    os.chmod(spare, 0o755)
+    sd.reload()
+    check(talk(sd.port("app")) == b"v2\n", "the reload of a root-only "
+          "@include did not apply")
 
 
 def test_inetd_conf_directory_writable_by_group_rejected(t):
