@@ -1,10 +1,9 @@
 /*
  * check_config.c - config.c: fixtures in data/, every error at its line.
  *
- * Each test runs in a private copy of data/ (files 0644, directories 0755,
- * owned by whoever runs the tests), so that the ownership and mode rules
- * superd applies as root hold whatever the checkout's umask was, and so
- * that tests may write or chmod files freely.  Error messages name
+ * Each test runs in a private copy of data/ (check_datadir.c), so that
+ * the ownership and mode rules superd applies as root hold wherever the
+ * checkout is, and so that tests may write or chmod files freely.  Error messages name
  * "data/FILE", exactly as superd -t prints them.
  */
 #include <sys/types.h>
@@ -33,96 +32,17 @@
 #include "check_superd.h"
 
 static char	tmpdir[PATH_MAX];
-static int	oldcwd = -1;
-
-/* ---------------------------------------------------------------------
- * The private copy of data/.
- */
-
-static void
-copy_file(const char *from, const char *to)
-{
-	char	 buf[8192];
-	ssize_t	 n;
-	int	 in, out;
-
-	in = open(from, O_RDONLY);
-	ck_assert_int_ne(in, -1);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ne(out, -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		ck_assert_int_eq(write(out, buf, n), n);
-	ck_assert_int_eq(n, 0);
-	ck_assert_int_eq(fchmod(out, 0644), 0);
-	close(in);
-	close(out);
-}
-
-static void
-copy_tree(const char *from, const char *to)
-{
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*dp;
-	char		 f[PATH_MAX], t[PATH_MAX];
-
-	ck_assert_int_eq(mkdir(to, 0755), 0);
-	ck_assert_int_eq(chmod(to, 0755), 0);
-	dp = opendir(from);
-	ck_assert_ptr_nonnull(dp);
-	while ((de = readdir(dp)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(f, sizeof(f), "%s/%s", from, de->d_name);
-		snprintf(t, sizeof(t), "%s/%s", to, de->d_name);
-		ck_assert_int_eq(lstat(f, &st), 0);
-		if (S_ISDIR(st.st_mode))
-			copy_tree(f, t);
-		else if (S_ISREG(st.st_mode))
-			copy_file(f, t);
-	}
-	closedir(dp);
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static void
 setup(void)
 {
-	char	 to[PATH_MAX + 16];
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/superd-check-XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	/* no symbolic link on the way: the chroot and writable checks
-	 * would name it */
-	ck_assert_ptr_nonnull(realpath(tmpdir, to));
-	ck_assert_uint_lt(strlen(to), sizeof(tmpdir));
-	strcpy(tmpdir, to);
-	snprintf(to, sizeof(to), "%s/data", tmpdir);
-	copy_tree("data", to);
-	oldcwd = open(".", O_RDONLY | O_DIRECTORY);
-	ck_assert_int_ne(oldcwd, -1);
-	ck_assert_int_eq(chdir(tmpdir), 0);
+	datadir_enter(tmpdir, sizeof(tmpdir));
 }
 
 static void
 teardown(void)
 {
-	if (oldcwd != -1) {
-		if (fchdir(oldcwd) == -1)
-			perror("fchdir");
-		close(oldcwd);
-		oldcwd = -1;
-	}
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	datadir_leave(tmpdir);
 }
 
 static void

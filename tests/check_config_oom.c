@@ -13,6 +13,7 @@
  * does not run under it.  `make check-unit` runs it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,21 @@ sweep(const char *path, int good)
 	ck_abort_msg("%s: still allocating after %ld allocations", path, n);
 }
 
+/* The files as root reads them: a private copy, root's alone. */
+static char	tmpdir[PATH_MAX];
+
+static void
+setup(void)
+{
+	datadir_enter(tmpdir, sizeof(tmpdir));
+}
+
+static void
+teardown(void)
+{
+	datadir_leave(tmpdir);
+}
+
 START_TEST(test_oom_every_allocation_of_a_load)
 {
 	if (RUNNING_ON_VALGRIND) {
@@ -175,6 +191,7 @@ config_oom_suite(void)
 
 	s = suite_create("config_oom");
 	tc = tcase_create("sweep");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_oom_every_allocation_of_a_load);
 	suite_add_tcase(s, tc);

@@ -34,4 +34,8 @@ const char	*capture_text(void);
 int		 capture_count(const char *);
 void		 capture_stop(void);
 
+/* check_datadir.c: a private copy of data/ to run in. */
+void		 datadir_enter(char *, size_t);
+void		 datadir_leave(const char *);
+
 #endif
