@@ -186,6 +186,10 @@ def test_health_check_costs_no_fork(t):
     check(read_line(s).startswith(b"192.0.2.60 "), "a client after the "
           "health checks")
     s.close()
+    # The start line is the parent's, written after the fork: the child may
+    # answer before it is in the log.
+    wait_for(lambda: starts(sd, "px", mark) >= 1, 5, "the client's start "
+             "logged")
     check(starts(sd, "px", mark) == 1, "%d instances started for five "
           "health checks and one client" % starts(sd, "px", mark))
     check(not sd.find_log(tag("px") + r": PROXY header from", mark),
