@@ -34,6 +34,13 @@ def starts(sd, name, since=0):
     return len(re.findall(tag(name) + r": start pid=", sd.log()[since:]))
 
 
+def settle_starts(sd, name, since, n):
+    """Wait for n start lines: the parent writes one after the fork, and
+    the instance may answer its client before that."""
+    wait_for(lambda: starts(sd, name, since) >= n, 5,
+             "%d start lines logged" % n)
+
+
 
 
 # -- 58 ---------------------------------------------------------------------
@@ -85,6 +92,7 @@ def test_udp_wait_one_failing_source_is_dropped_others_served(t):
         check(got == b"ok hello%d" % i,
               "the other source was not served while the failing one is "
               "dropped: %r" % got)
+    settle_starts(sd, "flaky", after, 3)
     check(starts(sd, "flaky", after) == 3, "%d instances for 3 good and 3 "
           "dropped datagrams" % starts(sd, "flaky", after))
     check(not sd.find_log(tag("flaky") + r": looping.*paused", mark),
@@ -120,6 +128,7 @@ def test_udp_wait_two_failing_sources_cannot_pause_a_working_service(t):
              "the failing sources' datagrams left dropped")
     good.sendto(b"again", ("127.0.0.1", port))
     check(reply(good, 3) == b"ok again", "the healthy client not served")
+    settle_starts(sd, "flaky", mark, 11)
     check(starts(sd, "flaky", mark) == 11, "%d instances for 10 failing "
           "datagrams, 2 dropped ones and 1 good one" % starts(sd, "flaky",
                                                               mark))
@@ -155,6 +164,7 @@ def test_udp_wait_ipv6_client_rotating_in_its_prefix_is_one_source(t):
         good.sendto(b"hello", ("::1", port))
         got = reply(good, 3)
     check(got == b"ok hello", "another /64 was not served at once: %r" % got)
+    settle_starts(sd, "flaky", mark, 1)
     check(starts(sd, "flaky", mark) == 1, "%d instances for 1 dropped and 1 "
           "good datagram" % starts(sd, "flaky", mark))
 
