@@ -31,19 +31,6 @@
 #include "superd.h"
 #include "check_superd.h"
 
-static char	tmpdir[PATH_MAX];
-
-static void
-setup(void)
-{
-	datadir_enter(tmpdir, sizeof(tmpdir));
-}
-
-static void
-teardown(void)
-{
-	datadir_leave(tmpdir);
-}
 
 static void
 write_file(const char *path, const char *text, size_t len)
@@ -822,7 +809,7 @@ START_TEST(test_atinclude_absolute)
 {
 	char	 text[PATH_MAX + 64], twin[PATH_MAX + 32], *p;
 
-	snprintf(twin, sizeof(twin), "data/%s/data/part.inc", tmpdir);
+	snprintf(twin, sizeof(twin), "data/%s/data/part.inc", datadir);
 	for (p = twin + strlen("data/"); (p = strchr(p + 1, '/')) != NULL; ) {
 		*p = '\0';
 		ck_assert_int_eq(mkdir(twin, 0755) == 0 || errno == EEXIST, 1);
@@ -830,10 +817,10 @@ START_TEST(test_atinclude_absolute)
 	}
 	ck_assert_int_eq(mkdir(twin, 0755), 0);
 	snprintf(text, sizeof(text), "@include \"%s/data/part.inc\"\n",
-	    tmpdir);
+	    datadir);
 	write_file("data/abs.conf", text, strlen(text));
 	expect_error("data/abs.conf", "data/abs.conf:1: @include "
-	    "\"%s/data/part.inc\": must be a path relative to data", tmpdir);
+	    "\"%s/data/part.inc\": must be a path relative to data", datadir);
 }
 END_TEST
 
@@ -885,18 +872,18 @@ START_TEST(test_atinclude_directories)
 
 	ck_assert_int_eq(chmod("data/app", 0777), 0);
 	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
-	    "mode 0777 is writable by group or others", tmpdir);
+	    "mode 0777 is writable by group or others", datadir);
 	ck_assert_int_eq(chmod("data/app", 0775), 0);
 	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
-	    "mode 0775 is writable by group or others", tmpdir);
+	    "mode 0775 is writable by group or others", datadir);
 	/* sticky is not enough for the directory holding the file */
 	ck_assert_int_eq(chmod("data/app", 01777), 0);
 	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
-	    "mode 1777 is writable by group or others", tmpdir);
+	    "mode 1777 is writable by group or others", datadir);
 	ck_assert_int_eq(chmod("data/app", 0755), 0);
 	ck_assert_int_eq(chown("data/app", nobody->pw_uid, 0), 0);
 	expect_error("data/inc-app.conf", AT_APP "directory %s/data/app: "
-	    "owned by uid %u, not by root", tmpdir,
+	    "owned by uid %u, not by root", datadir,
 	    (unsigned)nobody->pw_uid);
 }
 END_TEST
@@ -921,14 +908,14 @@ START_TEST(test_atinclude_links)
 	ck_assert_int_eq(symlink("../open/x.inc", "data/app/x.inc"), 0);
 	write_file("data/inc-app.conf", inc_app, sizeof(inc_app) - 1);
 	expect_error("data/inc-app.conf", AT_APP "directory %s/data/open: "
-	    "mode 0777 is writable by group or others", tmpdir);
+	    "mode 0777 is writable by group or others", datadir);
 	ck_assert_int_eq(chmod("data/open", 0755), 0);
 	cf = load_ok("data/inc-app.conf");
 	ck_assert_int_eq(cf->cf_svcs[0]->sc_instances, 3);
 	config_free(cf);
 	ck_assert_int_eq(lchown("data/app/x.inc", nobody->pw_uid, 0), 0);
 	expect_error("data/inc-app.conf", AT_APP "%s/data/app/x.inc: a "
-	    "symbolic link owned by uid %u, not by root", tmpdir,
+	    "symbolic link owned by uid %u, not by root", datadir,
 	    (unsigned)nobody->pw_uid);
 
 	/* a sticky directory on the way: the name taken must be root's */
@@ -941,7 +928,7 @@ START_TEST(test_atinclude_links)
 	config_free(load_ok("data/inc-app.conf"));
 	ck_assert_int_eq(chown("data/sticky/d", nobody->pw_uid, 0), 0);
 	expect_error("data/inc-app.conf", AT_APP "directory %s/data/sticky/d: "
-	    "owned by uid %u, not by root", tmpdir, (unsigned)nobody->pw_uid);
+	    "owned by uid %u, not by root", datadir, (unsigned)nobody->pw_uid);
 }
 END_TEST
 
@@ -953,7 +940,7 @@ START_TEST(test_main_file_directories)
 	make_dir("open", 0777, 0);
 	write_file("data/open/main.conf", "", 0);
 	expect_error("data/open/main.conf", "data/open/main.conf: directory "
-	    "%s/data/open: mode 0777 is writable by group or others", tmpdir);
+	    "%s/data/open: mode 0777 is writable by group or others", datadir);
 	ck_assert_int_eq(chmod("data/open", 0755), 0);
 	config_free(load_ok("data/open/main.conf"));
 }
@@ -1730,7 +1717,7 @@ START_TEST(test_confine_settings)
 	ck_assert_int_eq(mkdir("root/bin", 0755), 0);
 	write_text("root/bin/prog", "#!/bin/sh\n");
 	ck_assert_int_eq(chmod("root/bin/prog", 0755), 0);
-	snprintf(root, sizeof(root), "%s/root", tmpdir);
+	snprintf(root, sizeof(root), "%s/root", datadir);
 	snprintf(text, sizeof(text),
 	    "superd = { no_new_privs = true; private_network = true; };\n"
 	    "services = (\n"
@@ -1868,20 +1855,20 @@ START_TEST(test_confine_errors)
 	    "  chroot = \"%s/via/jail\"; },\n"
 	    "{ name = \"k\"; port = 11; server = \"/bin/cat\";\n"
 	    "  read_only = true; writable = [ \"%s/via/jail\" ]; }\n"
-	    ");\n", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+	    ");\n", datadir, datadir, datadir, datadir, datadir, datadir);
 	write_text("e.conf", text);
 	{
 		char		 m[6][2 * PATH_MAX + 128];
 		const char	*want[12];
 
 		snprintf(m[0], sizeof(m[0]), "e.conf:3: chroot \"%s/open\": "
-		    "mode 0775 is writable by group or others", tmpdir);
+		    "mode 0775 is writable by group or others", datadir);
 		snprintf(m[1], sizeof(m[1]), "e.conf:5: chroot \"%s/link\" is "
-		    "a symbolic link", tmpdir);
+		    "a symbolic link", datadir);
 		snprintf(m[2], sizeof(m[2]), "e.conf:7: chroot \"%s/none\": No "
-		    "such file or directory", tmpdir);
+		    "such file or directory", datadir);
 		snprintf(m[3], sizeof(m[3]), "e.conf:8: server \"/bin/cat\" in "
-		    "chroot %s/empty: No such file or directory", tmpdir);
+		    "chroot %s/empty: No such file or directory", datadir);
 		want[0] = m[0];
 		want[1] = m[1];
 		want[2] = m[2];
@@ -1895,10 +1882,10 @@ START_TEST(test_confine_errors)
 		want[8] = "e.conf:19: chroot \"empty\" is not an absolute path";
 		snprintf(m[4], sizeof(m[4]), "e.conf:21: chroot \"%s/via/jail\": "
 		    "%s/via is a symbolic link, which a start does not follow",
-		    tmpdir, tmpdir);
+		    datadir, datadir);
 		snprintf(m[5], sizeof(m[5]), "e.conf:23: writable \"%s/via/jail\": "
 		    "%s/via is a symbolic link, which a start does not follow",
-		    tmpdir, tmpdir);
+		    datadir, datadir);
 		want[9] = m[4];
 		want[10] = m[5];
 		want[11] = NULL;
@@ -1917,7 +1904,7 @@ START_TEST(test_confine_not_inetd)
 	write_inetd("daytime stream tcp nowait @U@ internal\n");
 	snprintf(text, sizeof(text), "superd = { inetd_conf = \"%s/data/"
 	    "inetd.conf\"; no_new_privs = true; private_tmp = true;\n"
-	    "  capabilities = [ \"kill\" ]; chroot = \"/\"; };\n", tmpdir);
+	    "  capabilities = [ \"kill\" ]; chroot = \"/\"; };\n", datadir);
 	write_text("i.conf", text);
 	cf = load_ok("i.conf");
 	sc = svc(cf, "daytime", PROTO_TCP);
@@ -1956,7 +1943,7 @@ config_suite(void)
 	s = suite_create("config");
 
 	tc = tcase_create("good");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_add_test(tc, test_good_basic);
 	tcase_add_test(tc, test_good_defaults);
 	tcase_add_test(tc, test_wait_default);
@@ -1964,7 +1951,7 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_directory_as_file);
 	tcase_add_test(tc, test_syntax);
@@ -1983,7 +1970,7 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("include");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_add_test(tc, test_include_dir);
 	tcase_add_test(tc, test_include_errors);
 	tcase_add_test(tc, test_include_missing);
@@ -1999,7 +1986,7 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("identity");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_add_test(tc, test_identity);
 	tcase_add_test(tc, test_identity_other_user);
 	tcase_add_test(tc, test_identity_unknown);
@@ -2007,7 +1994,7 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("inetd");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_add_test(tc, test_inetd_parse_line);
 	tcase_add_test(tc, test_inetd);
 	tcase_add_test(tc, test_inetd_defaults);
@@ -2019,14 +2006,14 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_add_test(tc, test_policy_not_applicable);
 	tcase_add_test(tc, test_policy_defaults_warn);
 	tcase_add_test(tc, test_inetd_udp_nowait);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("confine");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_add_test(tc, test_confine_settings);
 	tcase_add_test(tc, test_confine_capability_warnings);
 	tcase_add_test(tc, test_confine_errors);

@@ -150,20 +150,6 @@ sweep(const char *path, int good)
 	ck_abort_msg("%s: still allocating after %ld allocations", path, n);
 }
 
-/* The files as root reads them: a private copy, root's alone. */
-static char	tmpdir[PATH_MAX];
-
-static void
-setup(void)
-{
-	datadir_enter(tmpdir, sizeof(tmpdir));
-}
-
-static void
-teardown(void)
-{
-	datadir_leave(tmpdir);
-}
 
 START_TEST(test_oom_every_allocation_of_a_load)
 {
@@ -191,7 +177,8 @@ config_oom_suite(void)
 
 	s = suite_create("config_oom");
 	tc = tcase_create("sweep");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	/* the files as root reads them: a private copy, root's alone */
+	tcase_add_checked_fixture(tc, datadir_enter, datadir_leave);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_oom_every_allocation_of_a_load);
 	suite_add_tcase(s, tc);

@@ -23,6 +23,7 @@
 
 #include "check_superd.h"
 
+char		datadir[PATH_MAX];
 static int	oldcwd = -1;
 
 
@@ -80,10 +81,15 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-/* Copies data/ into a new directory, its path in dir, and moves there. */
+/*
+ * A checked fixture: copies data/ into a new directory, its path in
+ * datadir, and moves there.
+ */
 void
-datadir_enter(char *dir, size_t size)
+datadir_enter(void)
 {
+	char	*dir = datadir;
+	size_t	 size = sizeof(datadir);
 	char	 to[PATH_MAX + 16];
 
 	ck_assert_int_ge(snprintf(dir, size, "%s/superd-check-XXXXXX",
@@ -103,7 +109,7 @@ datadir_enter(char *dir, size_t size)
 
 /* Back to where the test ran from; the copy removed. */
 void
-datadir_leave(const char *dir)
+datadir_leave(void)
 {
 	if (oldcwd != -1) {
 		if (fchdir(oldcwd) == -1)
@@ -111,5 +117,5 @@ datadir_leave(const char *dir)
 		close(oldcwd);
 		oldcwd = -1;
 	}
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(datadir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -34,8 +34,9 @@ const char	*capture_text(void);
 int		 capture_count(const char *);
 void		 capture_stop(void);
 
-/* check_datadir.c: a private copy of data/ to run in. */
-void		 datadir_enter(char *, size_t);
-void		 datadir_leave(const char *);
+/* check_datadir.c: a private copy of data/ to run in, as a fixture. */
+extern char	 datadir[];
+void		 datadir_enter(void);
+void		 datadir_leave(void);
 
 #endif
