@@ -11,7 +11,8 @@
 # inetd_line (inetd_parse_line), inetd_conf (a whole inetd.conf through
 # config_load), proxy (PROXY v1/v2), tcpmux (the name line), escape (a
 # program's stderr on its way to the log), finger (the finger query),
-# greeting (the greeting's name and state file).
+# greeting (the greeting's name and state file), fdname (the names of
+# descriptors handed over by systemd: $LISTEN_FDNAMES and instances').
 #
 # The seeds are fuzz/corpus/TARGET; what a run adds goes to
 # build/fuzz/corpus/TARGET and a crashing input to build/fuzz/artifacts/,
@@ -22,7 +23,8 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?=
-FUZZ_TARGETS  = config inetd_line inetd_conf proxy tcpmux escape finger greeting
+FUZZ_TARGETS  = config inetd_line inetd_conf proxy tcpmux escape finger greeting \
+		fdname
 
 FUZZ_BUILD = $(BUILD)/fuzz
 FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -52,6 +54,7 @@ FUZZ_MAXLEN_tcpmux     = 512
 FUZZ_MAXLEN_escape     = 4096
 FUZZ_MAXLEN_finger     = 2048
 FUZZ_MAXLEN_greeting   = 2048
+FUZZ_MAXLEN_fdname     = 2048
 FUZZ_DICT_config     = fuzz/dict/config.dict
 FUZZ_DICT_inetd_conf = fuzz/dict/inetd.dict
 FUZZ_DICT_inetd_line = fuzz/dict/inetd.dict

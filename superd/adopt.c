@@ -56,37 +56,6 @@ pidfd_pid(int fd)
 	return pid > 0 ? (pid_t)pid : -1;
 }
 
-/*
- * Takes "@instance/PID/START/SERVICE/PEER" apart: the service is what lies
- * between START and the last '/' (a peer has none).
- */
-static int
-name_parse(const char *name, int64_t *start, char *svc, size_t svcsize,
-    char *peer, size_t peersize)
-{
-	const char	*p = name + strlen(FDNAME_INSTANCE), *last;
-	long long	 st;
-	int		 used = 0;
-	size_t		 len;
-
-	if (sscanf(p, "%*d/%lld/%n", &st, &used) != 1 || used == 0)
-		return -1;
-	p += used;
-	if ((last = strrchr(p, '/')) == NULL || last == p)
-		return -1;
-	len = (size_t)(last - p);
-	if (len >= svcsize)
-		return -1;
-	memcpy(svc, p, len);
-	svc[len] = '\0';
-	snprintf(peer, peersize, "%s", last + 1);
-	for (; *peer != '\0'; peer++)
-		if (*peer == '+')
-			*peer = ':';
-	*start = st;
-	return 0;
-}
-
 /* The running nowait service whose stored names carry svc. */
 static struct service *
 service_named(const char *svc)
@@ -109,23 +78,22 @@ service_named(const char *svc)
 static void
 adopt_one(int fd, const char *fdname)
 {
-	char		 svc[FDNAME_MAX], peer[64];
-	struct service	*sv = NULL;
-	int64_t		 start;
-	pid_t		 pid = pidfd_pid(fd);
-	const char	*why = NULL;
+	struct fdname_inst	 fi;
+	struct service		*sv = NULL;
+	pid_t			 pid = pidfd_pid(fd);
+	const char		*why = NULL;
 
-	if (name_parse(fdname, &start, svc, sizeof(svc), peer,
-	    sizeof(peer)) == -1)
+	if (fdname_instance_parse(fdname, &fi) == -1)
 		why = "a name superd does not write";
 	else if (pid == -1 || pidfd_signal(fd, 0) == -1)
 		why = errno == ESRCH || pid == -1 ? "ended meanwhile" :
 		    "no process descriptor";
-	else if ((sv = service_named(svc)) == NULL)
+	else if ((sv = service_named(fi.fi_service)) == NULL)
 		why = "its service is gone";
-	if (why == NULL && child_adopt(sv, pid, fd, peer, start, fdname) == 0) {
+	if (why == NULL &&
+	    child_adopt(sv, pid, fd, fi.fi_peer, fi.fi_start, fdname) == 0) {
 		log_info("%s: pid=%ld from %s started by the previous superd, "
-		    "counted", sv->sv_conf->sc_name, (long)pid, peer);
+		    "counted", sv->sv_conf->sc_name, (long)pid, fi.fi_peer);
 		return;
 	}
 	log_warnx("instance %s handed over: %s, not counted", fdname,
@@ -148,27 +116,12 @@ adopt_all(void)
 		adopt_one(fd, name);
 }
 
-/* The name a running instance of ours gets in the store. */
-static void
-instance_name(const struct child *ch, char *buf, size_t size)
-{
-	char	 svc[SUPERD_NAME_MAX + 1], peer[sizeof(ch->ch_peer)];
-	size_t	 i;
-
-	fdname_clean(svc, sizeof(svc), ch->ch_svc->sv_conf->sc_name);
-	fdname_clean(peer, sizeof(peer), ch->ch_peer);
-	for (i = 0; peer[i] != '\0'; i++)
-		if (peer[i] == '_' && ch->ch_peer[i] == ':')
-			peer[i] = '+';
-	snprintf(buf, size, FDNAME_INSTANCE "%ld/%lld/%s/%s", (long)ch->ch_pid,
-	    (long long)ch->ch_start, svc, peer);
-}
-
 static void
 hand_over(const struct child *ch)
 {
-	char	 name[FDNAME_MAX];
-	int	 fd;
+	struct fdname_inst	 fi;
+	char			 name[FDNAME_MAX];
+	int			 fd;
 
 	if ((fd = (int)syscall(SYS_pidfd_open, ch->ch_pid, 0)) == -1) {
 		if (errno != ESRCH)
@@ -176,7 +129,12 @@ hand_over(const struct child *ch)
 			    ch->ch_svc->sv_conf->sc_name, (long)ch->ch_pid);
 		return;
 	}
-	instance_name(ch, name, sizeof(name));
+	fi.fi_pid = ch->ch_pid;
+	fi.fi_start = ch->ch_start;
+	snprintf(fi.fi_service, sizeof(fi.fi_service), "%s",
+	    ch->ch_svc->sv_conf->sc_name);
+	snprintf(fi.fi_peer, sizeof(fi.fi_peer), "%s", ch->ch_peer);
+	fdname_instance(name, sizeof(name), &fi);
 	handover_store_fd(name, fd);
 	close(fd);
 }

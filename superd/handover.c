@@ -77,29 +77,6 @@ env_number(const char *name)
 	return n;
 }
 
-/* The i-th colon-separated name of $LISTEN_FDNAMES, or "". */
-static void
-listen_fdname(const char *names, size_t i, char *buf, size_t size)
-{
-	const char	*p = names, *end;
-	size_t		 len;
-
-	buf[0] = '\0';
-	if (names == NULL)
-		return;
-	for (; i > 0 && p != NULL; i--)
-		if ((p = strchr(p, ':')) != NULL)
-			p++;
-	if (p == NULL)
-		return;
-	end = strchr(p, ':');
-	len = end != NULL ? (size_t)(end - p) : strlen(p);
-	if (len >= size)
-		len = size - 1;
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-}
-
 /* Describes one socket; -1 (and closes it) when it is no listener. */
 static int
 inherited_read(struct inherited *in, int fd)
@@ -126,12 +103,6 @@ inherited_read(struct inherited *in, int fd)
 		return -1;
 	}
 	return 0;
-}
-
-static int
-is_instance(const char *name)
-{
-	return strncmp(name, FDNAME_INSTANCE, strlen(FDNAME_INSTANCE)) == 0;
 }
 
 /*
@@ -172,9 +143,9 @@ handover_init(void)
 		if (inherited == NULL)
 			log_warn("cannot take inherited sockets");
 		for (i = 0; inherited != NULL && i < n; i++) {
-			listen_fdname(names, (size_t)i,
+			fdname_listen(names, (size_t)i,
 			    inherited[i].in_name, sizeof(inherited[i].in_name));
-			if (is_instance(inherited[i].in_name))
+			if (fdname_is_instance(inherited[i].in_name))
 				instance_keep(&inherited[i],
 				    LISTEN_FDS_START + (int)i);
 			else
@@ -207,22 +178,6 @@ same_address(const struct sockaddr_storage *a,
 		    sizeof(a6->sin6_addr)) == 0 &&
 		    (!with_port || a6->sin6_port == b6->sin6_port);
 	return 0;
-}
-
-/*
- * src as systemd takes it in a stored descriptor's name: every byte it
- * refuses (controls, DEL, ':') becomes '_', one for one.
- */
-void
-fdname_clean(char *dst, size_t size, const char *src)
-{
-	size_t	 i;
-
-	snprintf(dst, size, "%s", src);
-	for (i = 0; dst[i] != '\0'; i++)
-		if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f ||
-		    dst[i] == ':')
-			dst[i] = '_';
 }
 
 /*
@@ -332,7 +287,7 @@ handover_take_instance(char *name, size_t size)
 
 	for (i = 0; i < ninherited; i++) {
 		if (inherited[i].in_fd == -1 ||
-		    !is_instance(inherited[i].in_name))
+		    !fdname_is_instance(inherited[i].in_name))
 			continue;
 		fd = inherited[i].in_fd;
 		inherited[i].in_fd = -1;

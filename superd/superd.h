@@ -637,11 +637,22 @@ void		 handover_store_fd(const char *, int);
 void		 handover_unstore(const struct listener *);
 void		 handover_unstore_name(const char *);
 int		 handover_storing(void);
-void		 fdname_clean(char *, size_t, const char *);
-
 int		 handover_take_instance(char *, size_t);
+
+/* fdname.c */
 #define FDNAME_INSTANCE	"@instance/"	/* a running instance's pidfd; no
 					   service name has an @ */
+struct fdname_inst {
+	pid_t		 fi_pid;
+	int64_t		 fi_start;			/* mono_ms() */
+	char		 fi_service[SUPERD_NAME_MAX + 1];
+	char		 fi_peer[64];			/* as ch_peer */
+};
+void		 fdname_clean(char *, size_t, const char *);
+void		 fdname_listen(const char *, size_t, char *, size_t);
+int		 fdname_is_instance(const char *);
+void		 fdname_instance(char *, size_t, const struct fdname_inst *);
+int		 fdname_instance_parse(const char *, struct fdname_inst *);
 
 /* adopt.c */
 void		 adopt_all(void);

@@ -20,6 +20,7 @@ main(void)
 	srunner_add_suite(sr, child_suite());
 	srunner_add_suite(sr, env_suite());
 	srunner_add_suite(sr, errlog_suite());
+	srunner_add_suite(sr, fdname_suite());
 	srunner_add_suite(sr, fds_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, looping_suite());

@@ -19,6 +19,7 @@ Suite	*config_oom_suite(void);
 Suite	*confine_suite(void);
 Suite	*env_suite(void);
 Suite	*errlog_suite(void);
+Suite	*fdname_suite(void);
 Suite	*fds_suite(void);
 Suite	*log_suite(void);
 Suite	*looping_suite(void);
