@@ -9,7 +9,10 @@
  * this superd their end is seen on their pidfd instead.  An instance
  * superd started leads its own session and process group; `timeout`
  * signals the whole group, and what is left of it when its leader ends is
- * killed then.
+ * killed then.  An instance with `timeout` also has a cgroup of its own
+ * (cgroup.c), which what it starts cannot leave: `timeout` signals it all,
+ * and what is left when the leader ends in time keeps its deadline there
+ * (it no longer counts as an instance).
  */
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -55,6 +58,7 @@ child_new(struct service *sv, pid_t pid, const char *peer, int64_t start)
 	ch->ch_pid = pid;
 	ch->ch_svc = sv;
 	ch->ch_pidfd = -1;
+	ch->ch_cg.ci_fd = -1;
 	ch->ch_err = (struct errlog)ERRLOG_NONE;
 	strncpy(ch->ch_peer, peer, sizeof(ch->ch_peer) - 1);
 	(void)addr_key(ch->ch_peer, &ch->ch_src);	/* "-", "pid N": none */
@@ -65,19 +69,25 @@ child_new(struct service *sv, pid_t pid, const char *peer, int64_t start)
 	return ch;
 }
 
+/* The table takes el and cg, even when it has no room for the child. */
 int
 child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
-    const char *peer, struct errlog *el)
+    const char *peer, struct errlog *el, struct cginst *cg)
 {
-	struct child	*ch;
+	const struct svc_conf	*sc = sv->sv_conf;
+	struct child		*ch;
+	int64_t			 now = mono_ms();
 
-	if ((ch = child_new(sv, pid, peer, mono_ms())) == NULL) {
+	if ((ch = child_new(sv, pid, peer, now)) == NULL) {
 		errlog_close(el, sv);
+		/* Its cgroup still ends at its timeout. */
+		cgroup_end(cg, 0, now + (int64_t)sc->sc_timeout * 1000);
 		nuntracked++;
 		return -1;
 	}
 	ch->ch_wait = wait_ls;
 	ch->ch_err = *el;
+	ch->ch_cg = *cg;
 	sv->sv_started++;
 	if (wait_ls != NULL)
 		wait_ls->ls_waitpid = pid;
@@ -241,6 +251,8 @@ child_reap_all(void)
 		errlog_recycle(&ch->ch_err, sv, emptied, now);
 		if (sv->sv_running > 0)
 			sv->sv_running--;
+		/* Timed out: the rest goes now; else it keeps the deadline. */
+		cgroup_end(&ch->ch_cg, ch->ch_killed != 0, ch->ch_deadline);
 		*ch = children[--nchildren];
 		/* None left that superd started: no need to ask again (one
 		 * system call less per wait instance). */
@@ -326,9 +338,17 @@ child_signal(const struct child *ch, int signo)
 	/* The instance leads its own session: reach its helpers too. */
 	if (kill(-ch->ch_pid, signo) == -1)
 		(void)kill(ch->ch_pid, signo);
+	/* And those that left the session, in the instance's cgroup. */
+	if (signo == SIGKILL)
+		cgroup_kill(&ch->ch_cg);
+	else
+		cgroup_signal(&ch->ch_cg, signo);
 }
 
-/* Enforces `timeout`: SIGTERM at the deadline, SIGKILL 2 s later. */
+/*
+ * Enforces `timeout`: SIGTERM at the deadline, SIGKILL 2 s later, to the
+ * process group and the cgroup.
+ */
 void
 child_timeouts(int64_t now, int64_t *next)
 {

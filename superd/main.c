@@ -411,6 +411,7 @@ main(int argc, char **argv)
 		log_warn("cannot start services");
 		goto fail;
 	}
+	cgroup_load(conf);
 	adopt_all();
 	handover_close_rest();
 	status_ready(0);

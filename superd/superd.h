@@ -309,6 +309,12 @@ struct service {
 	int			 sv_retired;
 };
 
+/* An instance's own cgroup (cgroup.c). */
+struct cginst {
+	int			 ci_fd;		/* its directory, -1 for none */
+	unsigned		 ci_id;		/* superd-instance-ID */
+};
+
 /* A running instance (child.c). */
 struct child {
 	pid_t			 ch_pid;
@@ -324,6 +330,7 @@ struct child {
 						   (adopt.c): no child of ours;
 						   -1 for our own */
 	char			*ch_fdname;	/*   and its name in the store */
+	struct cginst		 ch_cg;		/* `timeout` > 0: its cgroup */
 };
 
 /* Peer of a connection as a service sees it. */
@@ -501,7 +508,17 @@ void		 launch_settle(void);
 
 /* spawn.c */
 pid_t		 spawn_instance(struct service *, int, const struct peer *,
-		    struct errlog *);
+		    struct errlog *, struct cginst *);
+
+/* cgroup.c */
+int		 cgroup_parse_self(const char *, char *, size_t);
+int		 cgroup_parse_mount(const char *, const char *, char *, size_t);
+void		 cgroup_load(const struct conf *);
+int		 cgroup_instance(const char *, struct cginst *);
+void		 cgroup_signal(const struct cginst *, int);
+void		 cgroup_kill(const struct cginst *);
+void		 cgroup_end(struct cginst *, int, int64_t);
+void		 cgroup_sweep(int64_t, int64_t *);
 
 /* errlog.c */
 int		 errlog_open(struct errlog *, struct service *);
@@ -515,7 +532,7 @@ int		 errlog_spares_drop(const struct service *);
 
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,
-		    const char *, struct errlog *);
+		    const char *, struct errlog *, struct cginst *);
 int		 child_adopt(struct service *, pid_t, int, const char *,
 		    int64_t, const char *);
 const struct child *child_at(size_t);
