@@ -10,7 +10,10 @@
  * finds superd's cgroup, makes and opens an instance's directory before
  * the start (exec.c moves the child in), signals and kills what is in it,
  * and removes it once it is empty; what an instance that ended in time
- * left running keeps the instance's deadline here.  Where cgroup v2 is
+ * left running keeps the instance's deadline here.  Directories are named
+ * superd-instance-PID-N, PID superd's own, so that a superd sweeping
+ * what a predecessor left never takes one another superd sharing the
+ * cgroup has just made.  Where cgroup v2 is
  * not usable, nothing is made and `timeout` reaches the process group
  * only, as it did before.
  */
@@ -31,7 +34,7 @@
 #include "superd.h"
 
 #define CG_PREFIX	"superd-instance-"
-#define CG_NAME_MAX	(sizeof(CG_PREFIX) + 10)
+#define CG_NAME_MAX	(sizeof(CG_PREFIX) + 22) /* PID-ID */
 #define CG_FILE_MAX	(4 * 1024 * 1024) /* the longest /proc file read */
 #define CG_PATH_MAX	4096
 #define CG_TRIES	256	/* names tried for one new directory */
@@ -45,6 +48,7 @@ struct remnant {
 };
 
 static int		 base_fd = -1;	/* superd's own cgroup */
+static pid_t		 base_pid;	/* superd's, in the names it makes */
 static unsigned		 next_id;
 static struct remnant	*remnants;
 static size_t		 nremnants, remnants_cap;
@@ -228,6 +232,25 @@ base_find(char *out, size_t size)
 	return found == -1 ? "no cgroup2 mount holds superd's cgroup" : NULL;
 }
 
+/*
+ * Whether the directory name is an instance cgroup of a superd that is
+ * gone: one that runs (another, in the same cgroup) may be about to move
+ * a child into an empty one.
+ */
+static int
+cg_orphaned(const char *name)
+{
+	char	*end;
+	long	 pid;
+
+	if (strncmp(name, CG_PREFIX, strlen(CG_PREFIX)) != 0)
+		return 0;
+	pid = strtol(name + strlen(CG_PREFIX), &end, 10);
+	if (pid <= 0 || *end != '-')
+		return 0;
+	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
 /* Empty instance directories a previous superd left: removed. */
 static void
 base_clean(void)
@@ -243,8 +266,7 @@ base_clean(void)
 		return;
 	}
 	while ((de = readdir(dir)) != NULL)
-		if (de->d_type == DT_DIR &&
-		    strncmp(de->d_name, CG_PREFIX, strlen(CG_PREFIX)) == 0)
+		if (de->d_type == DT_DIR && cg_orphaned(de->d_name))
 			(void)unlinkat(base_fd, de->d_name, AT_REMOVEDIR);
 	closedir(dir);
 }
@@ -279,6 +301,7 @@ base_open(const char **why)
 		return -1;
 	}
 	base_fd = fd;
+	base_pid = getpid();
 	base_clean();
 	return 0;
 }
@@ -310,7 +333,7 @@ cgroup_load(const struct conf *cf)
 static void
 cg_name(unsigned id, char *name)
 {
-	snprintf(name, CG_NAME_MAX, CG_PREFIX "%u", id);
+	snprintf(name, CG_NAME_MAX, CG_PREFIX "%ld-%u", (long)base_pid, id);
 }
 
 /*
@@ -509,9 +532,10 @@ cgroup_sweep(int64_t now, int64_t *next)
 		rm = &remnants[i];
 		if (rm->rm_deadline != 0 && now >= rm->rm_deadline) {
 			if (cg_populated(rm->rm_cg.ci_fd)) {
-				log_warnx("cgroup " CG_PREFIX "%u: processes "
-				    "left by an instance still running at its "
-				    "timeout, killed", rm->rm_cg.ci_id);
+				log_warnx("cgroup " CG_PREFIX "%ld-%u: "
+				    "processes left by an instance still "
+				    "running at its timeout, killed",
+				    (long)base_pid, rm->rm_cg.ci_id);
 				cgroup_kill(&rm->rm_cg);
 			}
 			rm->rm_deadline = 0;

@@ -312,7 +312,7 @@ struct service {
 /* An instance's own cgroup (cgroup.c). */
 struct cginst {
 	int			 ci_fd;		/* its directory, -1 for none */
-	unsigned		 ci_id;		/* superd-instance-ID */
+	unsigned		 ci_id;		/* superd-instance-PID-ID */
 };
 
 /* A running instance (child.c). */

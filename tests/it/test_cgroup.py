@@ -163,16 +163,23 @@ def test_cgroup_leftovers_keep_the_deadline(t):
              "what the leader left to end at the instance's deadline")
     check(time.monotonic() - started >= 1.9,
           "what the leader left ended before the deadline")
-    sd.wait_log(r"superd-instance-\d+: processes left .* killed", mark,
-                what="the leftovers' kill logged")
+    sd.wait_log(r"superd-instance-%d-\d+: processes left .* killed" % sd.pid,
+                mark, what="the leftovers' kill logged")
     wait_for(lambda: not instance_dirs(cg), 3,
              "the instance's cgroup to be removed")
 
 
 def test_cgroup_removed_after_instances_end(t):
     """Instances that end in time, fail, or end by their timeout leave
-    no directory behind."""
+    no directory behind; at start-up, superd removes the empty ones a
+    superd that is gone left, not those of one still running."""
     cg = private_cgroup(t)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = PREFIX + "%d-7" % gone.pid
+    live = PREFIX + "%d-7" % os.getpid()
+    os.mkdir(os.path.join(cg, stale))
+    os.mkdir(os.path.join(cg, live))
     sd = start_in(t, cg, [
         service("quick", server="/bin/echo", args=["hi"], timeout=30),
         service("slow", server="/bin/sleep", args=["300"], timeout=1),
@@ -183,9 +190,8 @@ def test_cgroup_removed_after_instances_end(t):
     t.socks.append(s)
     check(talk(sd.port("fail")) == b"", "/bin/false spoke")
     check(read_until_eof(s, 6) == b"", "the timed-out instance spoke")
-    wait_for(lambda: not instance_dirs(cg), 3,
-             "every instance cgroup to be removed, left: %r"
-             % instance_dirs(cg))
+    wait_for(lambda: instance_dirs(cg) == [live], 3,
+             "every instance cgroup but the live superd's to be removed")
     check(sd.alive(), "superd is gone")
 
 
