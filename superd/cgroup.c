@@ -49,6 +49,7 @@ struct remnant {
 
 static int		 base_fd = -1;	/* superd's own cgroup */
 static pid_t		 base_pid;	/* superd's, in the names it makes */
+static char		 base_path[CG_PATH_MAX]; /* as /proc/PID/cgroup has it */
 static unsigned		 next_id;
 static struct remnant	*remnants;
 static size_t		 nremnants, remnants_cap;
@@ -216,12 +217,12 @@ read_text(const char *file)
 static const char *
 base_find(char *out, size_t size)
 {
-	char	 path[CG_PATH_MAX], *text;
+	char	*path = base_path, *text;
 	int	 found;
 
 	if ((text = read_text("/proc/self/cgroup")) == NULL)
 		return "cannot read /proc/self/cgroup";
-	found = cgroup_parse_self(text, path, sizeof(path));
+	found = cgroup_parse_self(text, path, sizeof(base_path));
 	free(text);
 	if (found == -1)
 		return "superd is in no cgroup v2";
@@ -331,9 +332,10 @@ cgroup_load(const struct conf *cf)
 }
 
 static void
-cg_name(unsigned id, char *name)
+cg_name(const struct cginst *cg, char *name)
 {
-	snprintf(name, CG_NAME_MAX, CG_PREFIX "%ld-%u", (long)base_pid, id);
+	snprintf(name, CG_NAME_MAX, CG_PREFIX "%ld-%u", (long)cg->ci_pid,
+	    cg->ci_id);
 }
 
 /*
@@ -350,9 +352,10 @@ cgroup_instance(const char *service, struct cginst *cg)
 	cg->ci_fd = -1;
 	if (base_fd == -1)
 		return -1;
+	cg->ci_pid = base_pid;
 	for (i = 0; i < CG_TRIES; i++) {
 		cg->ci_id = next_id++;
-		cg_name(cg->ci_id, name);
+		cg_name(cg, name);
 		if (mkdirat(base_fd, name, 0755) == 0)
 			break;
 		if (errno != EEXIST) {
@@ -375,6 +378,48 @@ cgroup_instance(const char *service, struct cginst *cg)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The cgroup of an instance a previous superd started (adopt.c), into
+ * cg: 0 when pid is in an instance directory of superd's cgroup, -1 (cg
+ * ci_fd -1) when not.  The caller makes sure pid is still its process.
+ */
+int
+cgroup_adopt(pid_t pid, struct cginst *cg)
+{
+	char		 file[64], path[CG_PATH_MAX], *text, *end;
+	const char	*name;
+	size_t		 len = strcmp(base_path, "/") == 0 ? 0 :
+			    strlen(base_path);
+	long		 owner;
+	int		 found;
+
+	cg->ci_fd = -1;
+	if (base_fd == -1)
+		return -1;
+	snprintf(file, sizeof(file), "/proc/%ld/cgroup", (long)pid);
+	if ((text = read_text(file)) == NULL)
+		return -1;
+	found = cgroup_parse_self(text, path, sizeof(path));
+	free(text);
+	if (found == -1 || strncmp(path, base_path, len) != 0 ||
+	    path[len] != '/')
+		return -1;
+	name = path + len + 1;
+	if (strncmp(name, CG_PREFIX, strlen(CG_PREFIX)) != 0)
+		return -1;
+	errno = 0;
+	owner = strtol(name + strlen(CG_PREFIX), &end, 10);
+	if (owner <= 0 || *end != '-' || !(end[1] >= '0' && end[1] <= '9'))
+		return -1;
+	cg->ci_id = (unsigned)strtoul(end + 1, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return -1;
+	cg->ci_pid = (pid_t)owner;
+	cg->ci_fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	return cg->ci_fd == -1 ? -1 : 0;
 }
 
 /*
@@ -464,7 +509,7 @@ cg_remove(struct cginst *cg)
 {
 	char	 name[CG_NAME_MAX];
 
-	cg_name(cg->ci_id, name);
+	cg_name(cg, name);
 	if (unlinkat(base_fd, name, AT_REMOVEDIR) == -1 && errno == EBUSY)
 		return -1;
 	close(cg->ci_fd);
@@ -535,7 +580,7 @@ cgroup_sweep(int64_t now, int64_t *next)
 				log_warnx("cgroup " CG_PREFIX "%ld-%u: "
 				    "processes left by an instance still "
 				    "running at its timeout, killed",
-				    (long)base_pid, rm->rm_cg.ci_id);
+				    (long)rm->rm_cg.ci_pid, rm->rm_cg.ci_id);
 				cgroup_kill(&rm->rm_cg);
 			}
 			rm->rm_deadline = 0;

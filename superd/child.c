@@ -98,11 +98,11 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
  * An instance the previous superd started, known by its pidfd (which the
  * table owns from now on) and stored in systemd's store under fdname:
  * counted for `instances`, `per_source` and its `timeout` from its own
- * start.
+ * start; cg is its cgroup (cgroup_adopt), which the table takes.
  */
 int
 child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
-    int64_t start, const char *fdname)
+    int64_t start, const char *fdname, const struct cginst *cg)
 {
 	struct child	*ch;
 	char		*name;
@@ -115,6 +115,7 @@ child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
 	}
 	ch->ch_pidfd = pidfd;
 	ch->ch_fdname = name;
+	ch->ch_cg = *cg;
 	return 0;
 }
 
@@ -299,6 +300,7 @@ adopted_end(struct child *ch, int64_t now)
 	handover_unstore_name(ch->ch_fdname);
 	free(ch->ch_fdname);
 	close(ch->ch_pidfd);
+	cgroup_end(&ch->ch_cg, ch->ch_killed != 0, ch->ch_deadline);
 	if (ch->ch_killed != 0 && nsignalled > 0)
 		nsignalled--;
 	if (sv->sv_running > 0)
@@ -330,13 +332,11 @@ child_signal(const struct child *ch, int signo)
 {
 	/* Adopted: its pid could be another's by now; only the pidfd is
 	   sure, and reaches the instance alone. */
-	if (ch->ch_pidfd != -1) {
+	if (ch->ch_pidfd != -1)
 		(void)syscall(SYS_pidfd_send_signal, ch->ch_pidfd, signo, NULL,
 		    0);
-		return;
-	}
 	/* The instance leads its own session: reach its helpers too. */
-	if (kill(-ch->ch_pid, signo) == -1)
+	else if (kill(-ch->ch_pid, signo) == -1)
 		(void)kill(ch->ch_pid, signo);
 	/* And those that left the session, in the instance's cgroup. */
 	if (signo == SIGKILL)

@@ -312,7 +312,8 @@ struct service {
 /* An instance's own cgroup (cgroup.c). */
 struct cginst {
 	int			 ci_fd;		/* its directory, -1 for none */
-	unsigned		 ci_id;		/* superd-instance-PID-ID */
+	pid_t			 ci_pid;	/* superd-instance-PID-ID: the */
+	unsigned		 ci_id;		/*   superd that made it, and ID */
 };
 
 /* A running instance (child.c). */
@@ -515,6 +516,7 @@ int		 cgroup_parse_self(const char *, char *, size_t);
 int		 cgroup_parse_mount(const char *, const char *, char *, size_t);
 void		 cgroup_load(const struct conf *);
 int		 cgroup_instance(const char *, struct cginst *);
+int		 cgroup_adopt(pid_t, struct cginst *);
 void		 cgroup_signal(const struct cginst *, int);
 void		 cgroup_kill(const struct cginst *);
 void		 cgroup_end(struct cginst *, int, int64_t);
@@ -534,7 +536,7 @@ int		 errlog_spares_drop(const struct service *);
 int		 child_add(struct service *, struct listener *, pid_t,
 		    const char *, struct errlog *, struct cginst *);
 int		 child_adopt(struct service *, pid_t, int, const char *,
-		    int64_t, const char *);
+		    int64_t, const char *, const struct cginst *);
 const struct child *child_at(size_t);
 void		 child_watch(fd_watch_fn, void *, int64_t, int64_t *);
 void		 child_read(fd_ready_fn, void *);

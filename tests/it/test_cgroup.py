@@ -248,3 +248,46 @@ def test_cgroup_read_only_falls_back_to_the_group(t):
           "an instance was moved with cgroup v2 read-only")
     wait_for(lambda: not pid_alive(grandchild), 6,
              "the background sleep to end at the instance's timeout")
+
+
+def test_cgroup_adopted_instance_keeps_its_cgroup(t):
+    """An instance handed over across a restart (systemd's store, played
+    by the test) is found in its cgroup by the next superd: its timeout
+    still ends the grandchild that left its session.  Fails when the
+    next superd signals the adopted instance's pidfd alone."""
+    from test_handover import LISTEN_FDS, Store, stored_instance
+    cg = private_cgroup(t)
+    store = Store(t)
+    svc = service("adopted", server="/bin/sh", timeout=3,
+                  args=["-c", "setsid sleep 300 & echo $!; read x"])
+    t.conf([svc], name="superd.conf")
+    enter = ["/bin/sh", "-c", 'echo $$ > "$0"/cgroup.procs && exec "$@"', cg]
+    sd = t.start(conf=t.path("superd.conf"), wait=[("adopted", "tcp")],
+                 env={"NOTIFY_SOCKET": store.path}, wrapper=enter)
+    s = connect(sd.port("adopted"))
+    t.socks.append(s)
+    started = time.monotonic()
+    pid = int(read_line(s))
+    wait_for(lambda: pid_alive(pid) and os.getsid(pid) == pid, 3,
+             "the grandchild to leave the instance's session")
+    sd.stop()
+    stored_instance(store)
+    names = sorted(store.fds)
+    fds = [store.fds[n] for n in names]
+    try:
+        sd2 = t.start(conf=t.path("superd.conf"), label="second",
+                      wait=[("adopted", "tcp")],
+                      env={"NOTIFY_SOCKET": store.path}, pass_fds=fds,
+                      wrapper=enter + [LISTEN_FDS, ",".join(map(str, fds)),
+                                       ":".join(names)])
+        sd2.wait_log(tag("adopted") + r": pid=\d+ from 127\.0\.0\.1 "
+                     r"started by the previous superd, counted")
+        check(pid_alive(pid), "the grandchild ended before the timeout")
+        wait_for(lambda: not pid_alive(pid), 7,
+                 "the grandchild of the adopted instance to end at its "
+                 "timeout")
+        check(time.monotonic() - started >= 2.9, "ended before the timeout")
+        wait_for(lambda: not instance_dirs(cg), 3,
+                 "the adopted instance's cgroup to be removed")
+    finally:
+        store.close()
