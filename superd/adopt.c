@@ -113,7 +113,7 @@ adopt_one(int fd, const char *fdname)
 {
 	char		 svc[FDNAME_MAX], peer[64];
 	struct service	*sv = NULL;
-	struct cginst	 cg = { -1, 0, 0 };
+	struct cginst	 cg = { 0, 0 };
 	int64_t		 start = 0;
 	pid_t		 pid = pidfd_pid(fd);
 	const char	*why = NULL;
@@ -140,7 +140,7 @@ adopt_one(int fd, const char *fdname)
 	log_warnx("instance %s handed over: %s, not counted", fdname,
 	    why != NULL ? why : "out of memory");
 	/* What it left in its cgroup still ends at its timeout. */
-	if (cg.ci_fd != -1)
+	if (cg.ci_pid != 0)
 		cgroup_end(&cg, 0, start + (int64_t)sv->sv_conf->sc_timeout *
 		    1000);
 	close(fd);

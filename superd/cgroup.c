@@ -7,10 +7,12 @@
  * cannot be left by its members: the instance's cgroup, made in superd's
  * own (under systemd: the unit's, delegated), holds everything the
  * instance started, and `cgroup.kill` ends it all at once.  This file
- * finds superd's cgroup, makes and opens an instance's directory before
- * the start (exec.c moves the child in), signals and kills what is in it,
- * and removes it once it is empty; what an instance that ended in time
- * left running keeps the instance's deadline here.  Directories are named
+ * finds superd's cgroup, makes an instance's directory before the start
+ * (exec.c moves the child in), signals and kills what is in it, and
+ * removes it once it is empty, or keeps it a while for the next instance;
+ * what an instance that ended in time left running keeps the instance's
+ * deadline here.  An instance's cgroup is reached by its name from
+ * superd's (the *at calls): none holds a descriptor of superd's.  Directories are named
  * superd-instance-PID-N, PID superd's own, so that a superd sweeping
  * what a predecessor left never takes one another superd sharing the
  * cgroup has just made.  Where cgroup v2 is
@@ -25,21 +27,34 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "superd.h"
 
 #define CG_PREFIX	"superd-instance-"
-#define CG_NAME_MAX	(sizeof(CG_PREFIX) + 22) /* PID-ID */
+#define CG_NAME_MAX	CGROUP_PATH_MAX
 #define CG_FILE_MAX	(4 * 1024 * 1024) /* the longest /proc file read */
 #define CG_PATH_MAX	4096
 #define CG_TRIES	256	/* names tried for one new directory */
 #define CG_KILL_ROUNDS	8	/* of SIGKILL by pid, without cgroup.kill */
 #define CG_RETRY_MS	250	/* between tries to remove a busy directory */
+#define CG_SPARES	32	/* empty instance cgroups kept for reuse */
+#define CG_SPARE_MS	1000	/*   for so long unused */
+
+/*
+ * An empty cgroup kept for the next instance: making and removing one
+ * costs superd more than all else of a start (about 45 us).
+ */
+struct spare {
+	struct cginst	 sp_cg;
+	int64_t		 sp_since;	/* mono_ms() */
+};
 
 /* A cgroup whose instance ended: killed at rm_deadline, then removed. */
 struct remnant {
@@ -53,6 +68,8 @@ static char		 base_path[CG_PATH_MAX]; /* as /proc/PID/cgroup has it */
 static unsigned		 next_id;
 static struct remnant	*remnants;
 static size_t		 nremnants, remnants_cap;
+static struct spare	 spares[CG_SPARES];
+static size_t		 nspares;
 
 /*
  * The path of the `0::` line (the cgroup v2 one) of /proc/self/cgroup,
@@ -338,9 +355,21 @@ cg_name(const struct cginst *cg, char *name)
 	    cg->ci_id);
 }
 
+/* A file of the instance's cgroup opened: its descriptor, or -1. */
+static int
+cg_open(const struct cginst *cg, const char *file, int flags)
+{
+	char	 path[CG_NAME_MAX + 32];
+
+	cg_name(cg, path);
+	strcat(path, "/");
+	strcat(path, file);
+	return openat(base_fd, path, flags | O_CLOEXEC | O_NOFOLLOW);
+}
+
 /*
  * A new cgroup for an instance of the service named, into cg: 0, or -1
- * (cg->ci_fd -1) when it starts without one, which is logged unless
+ * (cg->ci_pid 0) when it starts without one, which is logged unless
  * cgroup v2 is not usable at all (said at the load).
  */
 int
@@ -349,41 +378,50 @@ cgroup_instance(const char *service, struct cginst *cg)
 	char	 name[CG_NAME_MAX];
 	int	 i;
 
-	cg->ci_fd = -1;
+	cg->ci_pid = 0;
 	if (base_fd == -1)
 		return -1;
+	if (nspares > 0) {
+		*cg = spares[--nspares].sp_cg;
+		return 0;
+	}
 	cg->ci_pid = base_pid;
 	for (i = 0; i < CG_TRIES; i++) {
 		cg->ci_id = next_id++;
 		cg_name(cg, name);
 		if (mkdirat(base_fd, name, 0755) == 0)
-			break;
+			return 0;
 		if (errno != EEXIST) {
 			log_warn("%s: cgroup %s, `timeout` reaches its process "
 			    "group only", service, name);
-			return -1;
+			break;
 		}
 	}
-	if (i == CG_TRIES) {
+	if (i == CG_TRIES)
 		log_warnx("%s: no free cgroup name, `timeout` reaches its "
 		    "process group only", service);
-		return -1;
-	}
-	cg->ci_fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW);
-	if (cg->ci_fd == -1) {
-		log_warn("%s: cgroup %s, `timeout` reaches its process group "
-		    "only", service, name);
-		(void)unlinkat(base_fd, name, AT_REMOVEDIR);
-		return -1;
-	}
-	return 0;
+	cg->ci_pid = 0;
+	return -1;
+}
+
+/*
+ * What the child needs to enter cg (exec.c): the descriptor of superd's
+ * cgroup, returned, and the path of cg's cgroup.procs below it.
+ */
+int
+cgroup_procs(const struct cginst *cg, char *path, size_t size)
+{
+	char	 name[CG_NAME_MAX];
+
+	cg_name(cg, name);
+	snprintf(path, size, "%s/cgroup.procs", name);
+	return base_fd;
 }
 
 /*
  * The cgroup of an instance a previous superd started (adopt.c), into
  * cg: 0 when pid is in an instance directory of superd's cgroup, -1 (cg
- * ci_fd -1) when not.  The caller makes sure pid is still its process.
+ * ci_pid 0) when not.  The caller makes sure pid is still its process.
  */
 int
 cgroup_adopt(pid_t pid, struct cginst *cg)
@@ -393,9 +431,10 @@ cgroup_adopt(pid_t pid, struct cginst *cg)
 	size_t		 len = strcmp(base_path, "/") == 0 ? 0 :
 			    strlen(base_path);
 	long		 owner;
+	unsigned long	 id;
 	int		 found;
 
-	cg->ci_fd = -1;
+	cg->ci_pid = 0;
 	if (base_fd == -1)
 		return -1;
 	snprintf(file, sizeof(file), "/proc/%ld/cgroup", (long)pid);
@@ -413,13 +452,12 @@ cgroup_adopt(pid_t pid, struct cginst *cg)
 	owner = strtol(name + strlen(CG_PREFIX), &end, 10);
 	if (owner <= 0 || *end != '-' || !(end[1] >= '0' && end[1] <= '9'))
 		return -1;
-	cg->ci_id = (unsigned)strtoul(end + 1, &end, 10);
-	if (*end != '\0' || errno != 0)
+	id = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || id > UINT_MAX)
 		return -1;
 	cg->ci_pid = (pid_t)owner;
-	cg->ci_fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW);
-	return cg->ci_fd == -1 ? -1 : 0;
+	cg->ci_id = (unsigned)id;
+	return 0;
 }
 
 /*
@@ -427,7 +465,7 @@ cgroup_adopt(pid_t pid, struct cginst *cg)
  * in pieces of a fixed size: how many were listed, or -1.
  */
 static int
-procs_signal(int cgfd, int signo)
+procs_signal(const struct cginst *cg, int signo)
 {
 	char	 buf[4096];
 	size_t	 have = 0, used;
@@ -436,7 +474,7 @@ procs_signal(int cgfd, int signo)
 	char	*p, *nl;
 	int	 fd, count = 0;
 
-	if ((fd = openat(cgfd, "cgroup.procs", O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = cg_open(cg, "cgroup.procs", O_RDONLY)) == -1)
 		return -1;
 	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
 		have += (size_t)n;
@@ -460,8 +498,8 @@ procs_signal(int cgfd, int signo)
 void
 cgroup_signal(const struct cginst *cg, int signo)
 {
-	if (cg->ci_fd != -1)
-		(void)procs_signal(cg->ci_fd, signo);
+	if (cg->ci_pid != 0)
+		(void)procs_signal(cg, signo);
 }
 
 /*
@@ -474,27 +512,29 @@ cgroup_kill(const struct cginst *cg)
 {
 	int	 fd, i, done = 0;
 
-	if (cg->ci_fd == -1)
+	if (cg->ci_pid == 0)
 		return;
-	if ((fd = openat(cg->ci_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC)) !=
-	    -1) {
+	if ((fd = cg_open(cg, "cgroup.kill", O_WRONLY)) != -1) {
 		done = write(fd, "1", 1) == 1;
 		close(fd);
 	}
 	for (i = 0; !done && i < CG_KILL_ROUNDS; i++)
-		done = procs_signal(cg->ci_fd, SIGKILL) <= 0;
+		done = procs_signal(cg, SIGKILL) <= 0;
 }
 
-/* Whether any process is left in the cgroup (in doubt: yes). */
+/*
+ * Whether any process is left in the cgroup: 1 (also in doubt), 0, or -1
+ * when the directory is gone.
+ */
 static int
-cg_populated(int cgfd)
+cg_populated(const struct cginst *cg)
 {
 	char	 buf[256];
 	ssize_t	 n;
 	int	 fd;
 
-	if ((fd = openat(cgfd, "cgroup.events", O_RDONLY | O_CLOEXEC)) == -1)
-		return 1;
+	if ((fd = cg_open(cg, "cgroup.events", O_RDONLY)) == -1)
+		return errno == ENOENT ? -1 : 1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -503,22 +543,20 @@ cg_populated(int cgfd)
 	return strstr(buf, "populated 0") == NULL;
 }
 
-/* The directory removed and cg closed: 0, or -1 while it is busy. */
+/* The directory removed: 0, or -1 while it is busy. */
 static int
-cg_remove(struct cginst *cg)
+cg_remove(const struct cginst *cg)
 {
 	char	 name[CG_NAME_MAX];
 
 	cg_name(cg, name);
 	if (unlinkat(base_fd, name, AT_REMOVEDIR) == -1 && errno == EBUSY)
 		return -1;
-	close(cg->ci_fd);
-	cg->ci_fd = -1;
 	return 0;
 }
 
 static void
-remnant_add(struct cginst *cg, int64_t deadline)
+remnant_add(const struct cginst *cg, int64_t deadline)
 {
 	struct remnant	*grown;
 	size_t		 cap;
@@ -530,8 +568,6 @@ remnant_add(struct cginst *cg, int64_t deadline)
 			/* Ended now rather than never; the directory is
 			 * removed at the next start. */
 			cgroup_kill(cg);
-			close(cg->ci_fd);
-			cg->ci_fd = -1;
 			return;
 		}
 		remnants = grown;
@@ -539,27 +575,58 @@ remnant_add(struct cginst *cg, int64_t deadline)
 	}
 	remnants[nremnants].rm_cg = *cg;
 	remnants[nremnants++].rm_deadline = deadline;
-	cg->ci_fd = -1;
+}
+
+/* An empty cgroup: kept for the next instance, or removed. */
+static void
+cg_spare(const struct cginst *cg)
+{
+	if (nspares < CG_SPARES && cg->ci_pid == base_pid) {
+		spares[nspares].sp_cg = *cg;
+		spares[nspares++].sp_since = mono_ms();
+	} else if (cg_remove(cg) == -1)
+		remnant_add(cg, 0);
 }
 
 /*
  * The instance's leader ended (or was never tracked): with kill, what is
- * left is killed at once; else it is killed at deadline (0: none left to
- * wait for).  The directory goes once it is empty; cg is closed.
+ * left is killed at once; else it is killed at deadline.  The directory
+ * goes (or serves again) once it is empty.
  */
 void
 cgroup_end(struct cginst *cg, int kill, int64_t deadline)
 {
-	if (cg->ci_fd == -1)
+	int	 populated;
+
+	if (cg->ci_pid == 0)
 		return;
-	if (kill)
+	if (kill) {
 		cgroup_kill(cg);
-	else if (deadline != 0 && cg_populated(cg->ci_fd)) {
+		if (cg_remove(cg) == -1)
+			remnant_add(cg, 0);
+	} else if ((populated = cg_populated(cg)) == 1)
 		remnant_add(cg, deadline);
-		return;
+	else if (populated == 0)
+		cg_spare(cg);
+	cg->ci_pid = 0;
+}
+
+/* Spares unused for CG_SPARE_MS removed, the oldest first. */
+static void
+spares_expire(int64_t now, int64_t *next)
+{
+	size_t	 i, kept = 0;
+
+	for (i = 0; i < nspares; i++) {
+		if (now - spares[i].sp_since < CG_SPARE_MS)
+			spares[kept++] = spares[i];
+		else if (cg_remove(&spares[i].sp_cg) == -1)
+			remnant_add(&spares[i].sp_cg, 0);
 	}
-	if (cg_remove(cg) == -1)
-		remnant_add(cg, 0);
+	nspares = kept;
+	if (nspares > 0 && (*next == 0 ||
+	    spares[0].sp_since + CG_SPARE_MS < *next))
+		*next = spares[0].sp_since + CG_SPARE_MS;
 }
 
 /*
@@ -573,10 +640,11 @@ cgroup_sweep(int64_t now, int64_t *next)
 	int64_t		 due;
 	size_t		 i;
 
+	spares_expire(now, next);
 	for (i = 0; i < nremnants; ) {
 		rm = &remnants[i];
 		if (rm->rm_deadline != 0 && now >= rm->rm_deadline) {
-			if (cg_populated(rm->rm_cg.ci_fd)) {
+			if (cg_populated(&rm->rm_cg) == 1) {
 				log_warnx("cgroup " CG_PREFIX "%ld-%u: "
 				    "processes left by an instance still "
 				    "running at its timeout, killed",

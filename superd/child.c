@@ -58,7 +58,7 @@ child_new(struct service *sv, pid_t pid, const char *peer, int64_t start)
 	ch->ch_pid = pid;
 	ch->ch_svc = sv;
 	ch->ch_pidfd = -1;
-	ch->ch_cg.ci_fd = -1;
+	ch->ch_cg.ci_pid = 0;
 	ch->ch_err = (struct errlog)ERRLOG_NONE;
 	strncpy(ch->ch_peer, peer, sizeof(ch->ch_peer) - 1);
 	(void)addr_key(ch->ch_peer, &ch->ch_src);	/* "-", "pid N": none */

@@ -371,7 +371,8 @@ exec_run(struct spawn_ctx *cx)
 
 	if (cx->sx_unshared != NULL)
 		exec_unshare_fds(cx);
-	if (cx->sx_cgfd != -1 && (rc = sys_cgroup_enter(cx->sx_cgfd)) < 0)
+	if (cx->sx_cgfd != -1 &&
+	    (rc = sys_cgroup_enter(cx->sx_cgfd, cx->sx_cgprocs)) < 0)
 		exec_fail(cx, STAGE_CGROUP, rc);
 	exec_signals();
 	if ((rc = sys_setsid()) < 0)

@@ -59,7 +59,7 @@ null_fd(void)
  * descriptor table.  el, empty (ERRLOG_NONE), returns the instance's
  * stderr pipe (errlog.c).
  *
- * With `timeout`, cg returns the instance's own cgroup (cgroup.c; ci_fd
+ * With `timeout`, cg returns the instance's own cgroup (cgroup.c; ci_pid
  * -1 where it has none), which the child enters first.
  *
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
@@ -83,7 +83,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe,
 	cx.sx_errfd = -1;
 	cx.sx_rep = -1;
 	cx.sx_cgfd = -1;
-	cg->ci_fd = -1;
+	cg->ci_pid = 0;
 	cx.sx_peer = pe;
 	if (ident_resolve(&sv->sv_ident, sc, mono_ms()) == -1) {
 		log_warn("%s: cannot start %s: user %s", sc->sc_name,
@@ -107,7 +107,8 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe,
 		 * while descriptors are plentiful. */
 		cx.sx_errkept = sc->sc_wait || fd_plentiful(cx.sx_errfd);
 	if (sc->sc_timeout > 0 && cgroup_instance(sc->sc_name, cg) == 0)
-		cx.sx_cgfd = cg->ci_fd;
+		cx.sx_cgfd = cgroup_procs(cg, cx.sx_cgprocs,
+		    sizeof(cx.sx_cgprocs));
 	/*
 	 * superd has no signal handler (signals.c: its signals stay blocked
 	 * and are read from a signalfd), so none can run in a child that

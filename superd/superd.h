@@ -309,11 +309,12 @@ struct service {
 	int			 sv_retired;
 };
 
-/* An instance's own cgroup (cgroup.c). */
+/* An instance's own cgroup (cgroup.c), superd-instance-PID-ID. */
+#define CGROUP_PATH_MAX	64	/* its name, or its name/cgroup.procs */
 struct cginst {
-	int			 ci_fd;		/* its directory, -1 for none */
-	pid_t			 ci_pid;	/* superd-instance-PID-ID: the */
-	unsigned		 ci_id;		/*   superd that made it, and ID */
+	pid_t			 ci_pid;	/* the superd that made it; */
+						/*   0: the instance has none */
+	unsigned		 ci_id;
 };
 
 /* A running instance (child.c). */
@@ -516,6 +517,7 @@ int		 cgroup_parse_self(const char *, char *, size_t);
 int		 cgroup_parse_mount(const char *, const char *, char *, size_t);
 void		 cgroup_load(const struct conf *);
 int		 cgroup_instance(const char *, struct cginst *);
+int		 cgroup_procs(const struct cginst *, char *, size_t);
 int		 cgroup_adopt(pid_t, struct cginst *);
 void		 cgroup_signal(const struct cginst *, int);
 void		 cgroup_kill(const struct cginst *);

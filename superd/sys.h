@@ -324,18 +324,20 @@ sys_open_nofollow(const char *path, int flags)
 }
 
 /*
- * The caller moved into the cgroup whose directory is dirfd: "0" written
- * to its cgroup.procs.
+ * The caller moved into a cgroup: "0" written to its cgroup.procs, at
+ * path below the directory dirfd (no symbolic link on the way: cgroupfs
+ * has none).
  */
 static inline int
-sys_cgroup_enter(int dirfd)
+sys_cgroup_enter(int dirfd, const char *path)
 {
 	long	 rc;
 	int	 fd;
 
-	fd = SYS_RAW ? (int)SYS(SYS_openat, dirfd, "cgroup.procs",
-	    O_WRONLY | O_CLOEXEC, 0) :
-	    sys_libc_fd(openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
+	fd = SYS_RAW ? (int)SYS(SYS_openat, dirfd, path,
+	    O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0) :
+	    sys_libc_fd(openat(dirfd, path, O_WRONLY | O_CLOEXEC |
+	    O_NOFOLLOW));
 	if (fd < 0)
 		return fd;
 	rc = SYS_RAW ? SYS(SYS_write, fd, "0", 1, 0) :

@@ -76,7 +76,7 @@ instance(int gate[2], int status, int stubborn)
 	return pid;
 }
 
-static const struct cginst	 no_cgroup = { -1, 0, 0 };
+static const struct cginst	 no_cgroup = { 0, 0 };
 
 static void
 add(struct service *s, struct listener *ls, pid_t pid, const char *peer)

@@ -197,12 +197,13 @@ def test_cgroup_removed_after_instances_end(t):
 
 def test_cgroup_only_for_timeout(t):
     """A service without `timeout` stays in superd's cgroup (the fast
-    path); one with it runs in a superd-instance-N below."""
+    path); one with it runs in a superd-instance-PID-N below, which the
+    next instance reuses once it is empty."""
     cg = private_cgroup(t)
     sd = start_in(t, cg, [
         service("plain", server="/bin/cat", args=["/proc/self/cgroup"]),
         service("timed", server="/bin/cat", args=["/proc/self/cgroup"],
-                timeout=30)])
+                timeout=30, log_connections=True)])
     with open("/proc/%d/cgroup" % sd.pid) as f:
         mine = f.read()
     own = cgroup_of(sd.pid)
@@ -217,6 +218,12 @@ def test_cgroup_only_for_timeout(t):
           line[0].rsplit("/", 1)[0] == "0::" + own and
           line[0].rsplit("/", 1)[1].startswith(PREFIX),
           "a service with timeout is not in an instance cgroup: %r" % timed)
+    # Ended and empty, its cgroup serves the next instance.
+    sd.wait_log(tag("timed") + r": exit pid=\d+ status=0", what="the "
+                "first instance's end")
+    again = talk(sd.port("timed")).decode()
+    check(again == timed, "the next instance did not reuse the empty "
+          "cgroup: %r, then %r" % (timed, again))
 
 
 def test_cgroup_read_only_falls_back_to_the_group(t):
