@@ -664,3 +664,20 @@ cgroup_sweep(int64_t now, int64_t *next)
 		i++;
 	}
 }
+
+/*
+ * At a stop: spares and the directories of what has ended removed, now
+ * or never (no wait).  What is still running keeps its cgroup: the next
+ * superd adopts it or, once it is empty, removes it.
+ */
+void
+cgroup_stop(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nspares; i++)
+		(void)cg_remove(&spares[i].sp_cg);
+	for (i = 0; i < nremnants; i++)
+		(void)cg_remove(&remnants[i].rm_cg);
+	nspares = nremnants = 0;
+}

@@ -419,6 +419,7 @@ main(int argc, char **argv)
 	adopt_hand_over();	/* before STOPPING=1: the unit is still ours */
 	notify("STOPPING=1");
 	log_info("stopping");
+	cgroup_stop();
 	servtab_close_all();
 	servtab_remove_ports();
 	pidfile_remove();

@@ -523,6 +523,7 @@ void		 cgroup_signal(const struct cginst *, int);
 void		 cgroup_kill(const struct cginst *);
 void		 cgroup_end(struct cginst *, int, int64_t);
 void		 cgroup_sweep(int64_t, int64_t *);
+void		 cgroup_stop(void);
 
 /* errlog.c */
 int		 errlog_open(struct errlog *, struct service *);

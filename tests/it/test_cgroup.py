@@ -171,8 +171,9 @@ def test_cgroup_leftovers_keep_the_deadline(t):
 
 def test_cgroup_removed_after_instances_end(t):
     """Instances that end in time, fail, or end by their timeout leave
-    no directory behind; at start-up, superd removes the empty ones a
-    superd that is gone left, not those of one still running."""
+    no directory behind, nor does superd's stop; at start-up, superd
+    removes the empty ones a superd that is gone left, not those of one
+    still running."""
     cg = private_cgroup(t)
     gone = subprocess.Popen(["true"])
     gone.wait()
@@ -181,7 +182,8 @@ def test_cgroup_removed_after_instances_end(t):
     os.mkdir(os.path.join(cg, stale))
     os.mkdir(os.path.join(cg, live))
     sd = start_in(t, cg, [
-        service("quick", server="/bin/echo", args=["hi"], timeout=30),
+        service("quick", server="/bin/echo", args=["hi"], timeout=30,
+                log_connections=True),
         service("slow", server="/bin/sleep", args=["300"], timeout=1),
         service("fail", server="/bin/false", timeout=30)])
     for _ in range(5):
@@ -193,6 +195,15 @@ def test_cgroup_removed_after_instances_end(t):
     wait_for(lambda: instance_dirs(cg) == [live], 3,
              "every instance cgroup but the live superd's to be removed")
     check(sd.alive(), "superd is gone")
+    # A spare cgroup, kept for the next instance, goes with superd.
+    mark = sd.mark()
+    check(talk(sd.port("quick")) == b"hi\n", "quick not served")
+    sd.wait_log(tag("quick") + r": exit pid=\d+ status=0", mark)
+    check(len(instance_dirs(cg)) == 2, "no spare cgroup kept: %r"
+          % instance_dirs(cg))
+    sd.stop()
+    check(instance_dirs(cg) == [live], "superd's stop left %r"
+          % instance_dirs(cg))
 
 
 def test_cgroup_only_for_timeout(t):
