@@ -16,8 +16,8 @@
  * wait for), logs it and takes it out of the store.  An instance whose
  * service is gone, or that ended meanwhile, is logged, closed and taken out
  * of the store.  An instance of a service with `timeout` that runs in an
- * instance cgroup of superd's (cgroup.c) gets it back: its timeout
- * reaches all it started, as the previous superd's did.
+ * instance cgroup of superd's (cgroup.c) gets it back (child_adopt): its
+ * timeout reaches all it started, as the previous superd's did.
  *
  * A wait instance holds its listener, which the next superd serves at
  * once: it is not handed over.
@@ -113,8 +113,7 @@ adopt_one(int fd, const char *fdname)
 {
 	char		 svc[FDNAME_MAX], peer[64];
 	struct service	*sv = NULL;
-	struct cginst	 cg = { 0, 0 };
-	int64_t		 start = 0;
+	int64_t		 start;
 	pid_t		 pid = pidfd_pid(fd);
 	const char	*why = NULL;
 
@@ -126,23 +125,13 @@ adopt_one(int fd, const char *fdname)
 		    "no process descriptor";
 	else if ((sv = service_named(svc)) == NULL)
 		why = "its service is gone";
-	/* Its cgroup, read from /proc by pid: the pidfd says whether the
-	 * pid was still the instance's once it was read. */
-	else if (sv->sv_conf->sc_timeout > 0 && cgroup_adopt(pid, &cg) == 0 &&
-	    pidfd_signal(fd, 0) == -1)
-		why = "ended meanwhile";
-	if (why == NULL &&
-	    child_adopt(sv, pid, fd, peer, start, fdname, &cg) == 0) {
+	if (why == NULL && child_adopt(sv, pid, fd, peer, start, fdname) == 0) {
 		log_info("%s: pid=%ld from %s started by the previous superd, "
 		    "counted", sv->sv_conf->sc_name, (long)pid, peer);
 		return;
 	}
 	log_warnx("instance %s handed over: %s, not counted", fdname,
 	    why != NULL ? why : "out of memory");
-	/* What it left in its cgroup still ends at its timeout. */
-	if (cg.ci_pid != 0)
-		cgroup_end(&cg, 0, start + (int64_t)sv->sv_conf->sc_timeout *
-		    1000);
 	close(fd);
 	handover_unstore_name(fdname);
 }

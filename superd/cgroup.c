@@ -11,13 +11,15 @@
  * (exec.c moves the child in), signals and kills what is in it, and
  * removes it once it is empty, or keeps it a while for the next instance;
  * what an instance that ended in time left running keeps the instance's
- * deadline here.  An instance's cgroup is reached by its name from
- * superd's (the *at calls): none holds a descriptor of superd's.  Directories are named
- * superd-instance-PID-N, PID superd's own, so that a superd sweeping
- * what a predecessor left never takes one another superd sharing the
- * cgroup has just made.  Where cgroup v2 is
- * not usable, nothing is made and `timeout` reaches the process group
- * only, as it did before.
+ * deadline here.
+ *
+ * An instance's cgroup is reached by its name below superd's (the *at
+ * calls on one descriptor), so that running instances hold none of
+ * superd's descriptors.  Directories are named superd-instance-PID-N,
+ * PID that of the superd that made them: a superd sweeping what a
+ * predecessor left never takes one that another superd sharing the
+ * cgroup has just made.  Where cgroup v2 is not usable, nothing is made
+ * and `timeout` reaches the process group only, as it did before.
  */
 #include <sys/stat.h>
 #include <sys/statfs.h>

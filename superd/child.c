@@ -98,11 +98,11 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
  * An instance the previous superd started, known by its pidfd (which the
  * table owns from now on) and stored in systemd's store under fdname:
  * counted for `instances`, `per_source` and its `timeout` from its own
- * start; cg is its cgroup (cgroup_adopt), which the table takes.
+ * start, and in its cgroup where it runs in one of superd's.
  */
 int
 child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
-    int64_t start, const char *fdname, const struct cginst *cg)
+    int64_t start, const char *fdname)
 {
 	struct child	*ch;
 	char		*name;
@@ -115,7 +115,11 @@ child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
 	}
 	ch->ch_pidfd = pidfd;
 	ch->ch_fdname = name;
-	ch->ch_cg = *cg;
+	/* Its cgroup, found by pid: the pidfd says whether the pid was still
+	 * the instance's once /proc was read. */
+	if (sv->sv_conf->sc_timeout > 0 && cgroup_adopt(pid, &ch->ch_cg) == 0 &&
+	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == -1)
+		ch->ch_cg.ci_pid = 0;
 	return 0;
 }
 

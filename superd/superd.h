@@ -539,7 +539,7 @@ int		 errlog_spares_drop(const struct service *);
 int		 child_add(struct service *, struct listener *, pid_t,
 		    const char *, struct errlog *, struct cginst *);
 int		 child_adopt(struct service *, pid_t, int, const char *,
-		    int64_t, const char *, const struct cginst *);
+		    int64_t, const char *);
 const struct child *child_at(size_t);
 void		 child_watch(fd_watch_fn, void *, int64_t, int64_t *);
 void		 child_read(fd_ready_fn, void *);

@@ -76,13 +76,11 @@ instance(int gate[2], int status, int stubborn)
 	return pid;
 }
 
-static const struct cginst	 no_cgroup = { 0, 0 };
-
 static void
 add(struct service *s, struct listener *ls, pid_t pid, const char *peer)
 {
 	struct errlog	 el = ERRLOG_NONE;
-	struct cginst	 cg = no_cgroup;
+	struct cginst	 cg = { 0, 0 };
 
 	ck_assert_int_eq(child_add(s, ls, pid, peer, &el, &cg), 0);
 }
@@ -407,7 +405,7 @@ START_TEST(adopted_counts_and_ends_on_its_pidfd)
 		return;
 	sc.sc_log_connections = 1;
 	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.7",
-	    mono_ms() - 5000, FDNAME_INSTANCE "7", &no_cgroup), 0);
+	    mono_ms() - 5000, FDNAME_INSTANCE "7"), 0);
 	ck_assert_uint_eq(child_count(), 1);
 	ck_assert_uint_eq(sv.sv_running, 1);
 	ck_assert_uint_eq(sv.sv_started, 0);
@@ -440,7 +438,7 @@ START_TEST(adopted_timeout_through_the_pidfd)
 		return;
 	sc.sc_timeout = 1;
 	ck_assert_int_eq(child_adopt(&sv, pid, pidfd, "192.0.2.8",
-	    mono_ms() - 2000, FDNAME_INSTANCE "8", &no_cgroup), 0);
+	    mono_ms() - 2000, FDNAME_INSTANCE "8"), 0);
 	child_timeouts(mono_ms(), &next);
 	snprintf(want, sizeof(want), "svc: timeout pid=%ld after 1 s",
 	    (long)pid);

@@ -105,10 +105,14 @@ def private_cgroup(t):
     return d
 
 
+def entering(cg):
+    """A wrapper that moves itself into the cgroup cg, then execs."""
+    return ["/bin/sh", "-c", 'echo $$ > "$0"/cgroup.procs && exec "$@"', cg]
+
+
 def start_in(t, cg, services):
     """superd started inside the cgroup cg."""
-    return t.start(services, wrapper=[
-        "/bin/sh", "-c", 'echo $$ > "$0"/cgroup.procs && exec "$@"', cg])
+    return t.start(services, wrapper=entering(cg))
 
 
 def instance_dirs(cg):
@@ -279,7 +283,7 @@ def test_cgroup_adopted_instance_keeps_its_cgroup(t):
     svc = service("adopted", server="/bin/sh", timeout=3,
                   args=["-c", "setsid sleep 300 & echo $!; read x"])
     t.conf([svc], name="superd.conf")
-    enter = ["/bin/sh", "-c", 'echo $$ > "$0"/cgroup.procs && exec "$@"', cg]
+    enter = entering(cg)
     sd = t.start(conf=t.path("superd.conf"), wait=[("adopted", "tcp")],
                  env={"NOTIFY_SOCKET": store.path}, wrapper=enter)
     s = connect(sd.port("adopted"))
