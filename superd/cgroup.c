@@ -496,32 +496,38 @@ procs_signal(const struct cginst *cg, int signo)
 	return count;
 }
 
-/* SIGTERM, say, to every process of the instance's cgroup. */
-void
+/* SIGTERM, say, to every process of the instance's cgroup: 0 or -1. */
+int
 cgroup_signal(const struct cginst *cg, int signo)
 {
-	if (cg->ci_pid != 0)
-		(void)procs_signal(cg, signo);
+	if (cg->ci_pid == 0)
+		return -1;
+	return procs_signal(cg, signo) == -1 ? -1 : 0;
 }
 
 /*
  * Everything in the cgroup killed: cgroup.kill (Linux 5.14), or else
  * SIGKILL to each process listed, a few rounds at most (a process that
- * forks as it is killed is in the list of the next round).
+ * forks as it is killed is in the list of the next round).  0, or -1
+ * when the cgroup cannot be reached.
  */
-void
+int
 cgroup_kill(const struct cginst *cg)
 {
-	int	 fd, i, done = 0;
+	int	 fd, i, n, done = 0;
 
 	if (cg->ci_pid == 0)
-		return;
+		return -1;
 	if ((fd = cg_open(cg, "cgroup.kill", O_WRONLY)) != -1) {
 		done = write(fd, "1", 1) == 1;
 		close(fd);
 	}
-	for (i = 0; !done && i < CG_KILL_ROUNDS; i++)
-		done = procs_signal(cg, SIGKILL) <= 0;
+	for (i = 0; !done && i < CG_KILL_ROUNDS; i++) {
+		if ((n = procs_signal(cg, SIGKILL)) == -1)
+			return -1;
+		done = n == 0;
+	}
+	return 0;
 }
 
 /*

@@ -334,24 +334,26 @@ child_read(fd_ready_fn ready, void *set)
 static void
 child_signal(const struct child *ch, int signo)
 {
+	/* Its cgroup holds all it started, those that left its session
+	   too; each gets the signal once. */
+	if (ch->ch_cg.ci_pid != 0 && (signo == SIGKILL ?
+	    cgroup_kill(&ch->ch_cg) : cgroup_signal(&ch->ch_cg, signo)) == 0)
+		return;
 	/* Adopted: its pid could be another's by now; only the pidfd is
 	   sure, and reaches the instance alone. */
-	if (ch->ch_pidfd != -1)
+	if (ch->ch_pidfd != -1) {
 		(void)syscall(SYS_pidfd_send_signal, ch->ch_pidfd, signo, NULL,
 		    0);
+		return;
+	}
 	/* The instance leads its own session: reach its helpers too. */
-	else if (kill(-ch->ch_pid, signo) == -1)
+	if (kill(-ch->ch_pid, signo) == -1)
 		(void)kill(ch->ch_pid, signo);
-	/* And those that left the session, in the instance's cgroup. */
-	if (signo == SIGKILL)
-		cgroup_kill(&ch->ch_cg);
-	else
-		cgroup_signal(&ch->ch_cg, signo);
 }
 
 /*
  * Enforces `timeout`: SIGTERM at the deadline, SIGKILL 2 s later, to the
- * process group and the cgroup.
+ * instance's cgroup, or where it has none its process group.
  */
 void
 child_timeouts(int64_t now, int64_t *next)

@@ -4,10 +4,9 @@
  * The child gets the connection on fds 0 and 1, fd 2 as `stderr` says and
  * nothing else; its own cgroup first where it has one (cgroup.c), so
  * that nothing it does next starts outside it; default signals, its own
- * session, the configured limits,
- * nice value, confinement (the plan of confine.c: namespaces, mounts,
- * root, capabilities, no new privileges), identity and directory, and
- * the environment superd built for it.  A builtin is run here instead of
+ * session, the configured limits, nice value, confinement (the plan of
+ * confine.c: namespaces, mounts, root, capabilities, no new privileges),
+ * identity and directory, and the environment superd built for it.  A builtin is run here instead of
  * a program (builtin_run).
  *
  * Everything here was prepared by superd (spawn.c, launch.c): a child

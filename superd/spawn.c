@@ -60,7 +60,7 @@ null_fd(void)
  * stderr pipe (errlog.c).
  *
  * With `timeout`, cg returns the instance's own cgroup (cgroup.c; ci_pid
- * -1 where it has none), which the child enters first.
+ * 0 where it has none), which the child enters first.
  *
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
  * or ENOMEM: fork failed; EBUSY: too many of the service's children are
