@@ -922,14 +922,15 @@ CONFINE_CASES = [
     ("tmp_ro", "private_tmp + read_only",
      "private_tmp = true; read_only = true;"),
     ("network", "private_network", "private_network = true;"),
+    ("timeout", "timeout = 30 (a cgroup per instance)", "timeout = 30;"),
 ]
 CONFINE_CONCS = (32, 1)
 
 
 def table_confine(ctx):
-    """One exec'd service (bench/reply) unconfined and confined three ways,
-    as four services of one superd, every cell of both concurrencies
-    interleaved in each round."""
+    """One exec'd service (bench/reply) unconfined, confined three ways
+    and with a timeout (a cgroup per instance), as five services of one
+    superd, every cell of both concurrencies interleaved in each round."""
     if os.geteuid() != 0:
         raise BenchError("needs root: confinement makes namespaces")
     d = ctx.dir("confine")
@@ -1451,7 +1452,7 @@ def targets(ctx):
                         "PASS" if sum(lost) == 0 else "MISS"))
     if "confine" in ctx.results:
         for key, bar in (("chroot", 0.95), ("tmp_ro", 0.7),
-                         ("network", None)):
+                         ("network", None), ("timeout", 0.9)):
             label = "confined conn/s at c=32, %s / unconfined" % dict(
                 (k, lb) for k, lb, _ in CONFINE_CASES)[key]
             r = pr("confine", key + "/c32", "plain/c32")
@@ -1660,7 +1661,7 @@ def report(ctx, started, elapsed, load_before, load_after):
     if cf:
         a("## Confinement: the exec'd service confined by superd")
         a("")
-        a("One superd, four services starting build/bench/reply: "
+        a("One superd, five services starting build/bench/reply: "
           "unconfined; in a chroot holding only that static binary, with "
           "no_new_privs and capabilities = [ \"net_bind_service\" ]; "
           "with private_tmp and read_only (a mount namespace per "

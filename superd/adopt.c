@@ -15,7 +15,9 @@
  * turns readable (it is no child of the new superd: there is no status to
  * wait for), logs it and takes it out of the store.  An instance whose
  * service is gone, or that ended meanwhile, is logged, closed and taken out
- * of the store.
+ * of the store.  An instance of a service with `timeout` that runs in an
+ * instance cgroup of superd's (cgroup.c) gets it back (child_adopt): its
+ * timeout reaches all it started, as the previous superd's did.
  *
  * A wait instance holds its listener, which the next superd serves at
  * once: it is not handed over.

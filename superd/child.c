@@ -9,7 +9,10 @@
  * this superd their end is seen on their pidfd instead.  An instance
  * superd started leads its own session and process group; `timeout`
  * signals the whole group, and what is left of it when its leader ends is
- * killed then.
+ * killed then.  An instance with `timeout` also has a cgroup of its own
+ * (cgroup.c), which what it starts cannot leave: `timeout` signals it all,
+ * and what is left when the leader ends in time keeps its deadline there
+ * (it no longer counts as an instance).
  */
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -55,6 +58,7 @@ child_new(struct service *sv, pid_t pid, const char *peer, int64_t start)
 	ch->ch_pid = pid;
 	ch->ch_svc = sv;
 	ch->ch_pidfd = -1;
+	ch->ch_cg.ci_pid = 0;
 	ch->ch_err = (struct errlog)ERRLOG_NONE;
 	strncpy(ch->ch_peer, peer, sizeof(ch->ch_peer) - 1);
 	(void)addr_key(ch->ch_peer, &ch->ch_src);	/* "-", "pid N": none */
@@ -65,19 +69,25 @@ child_new(struct service *sv, pid_t pid, const char *peer, int64_t start)
 	return ch;
 }
 
+/* The table takes el and cg, even when it has no room for the child. */
 int
 child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
-    const char *peer, struct errlog *el)
+    const char *peer, struct errlog *el, struct cginst *cg)
 {
-	struct child	*ch;
+	const struct svc_conf	*sc = sv->sv_conf;
+	struct child		*ch;
+	int64_t			 now = mono_ms();
 
-	if ((ch = child_new(sv, pid, peer, mono_ms())) == NULL) {
+	if ((ch = child_new(sv, pid, peer, now)) == NULL) {
 		errlog_close(el, sv);
+		/* Its cgroup still ends at its timeout. */
+		cgroup_end(cg, 0, now + (int64_t)sc->sc_timeout * 1000);
 		nuntracked++;
 		return -1;
 	}
 	ch->ch_wait = wait_ls;
 	ch->ch_err = *el;
+	ch->ch_cg = *cg;
 	sv->sv_started++;
 	if (wait_ls != NULL)
 		wait_ls->ls_waitpid = pid;
@@ -88,7 +98,7 @@ child_add(struct service *sv, struct listener *wait_ls, pid_t pid,
  * An instance the previous superd started, known by its pidfd (which the
  * table owns from now on) and stored in systemd's store under fdname:
  * counted for `instances`, `per_source` and its `timeout` from its own
- * start.
+ * start, and in its cgroup where it runs in one of superd's.
  */
 int
 child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
@@ -105,6 +115,11 @@ child_adopt(struct service *sv, pid_t pid, int pidfd, const char *peer,
 	}
 	ch->ch_pidfd = pidfd;
 	ch->ch_fdname = name;
+	/* Its cgroup, found by pid: the pidfd says whether the pid was still
+	 * the instance's once /proc was read. */
+	if (sv->sv_conf->sc_timeout > 0 && cgroup_adopt(pid, &ch->ch_cg) == 0 &&
+	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == -1)
+		ch->ch_cg.ci_pid = 0;
 	return 0;
 }
 
@@ -241,6 +256,8 @@ child_reap_all(void)
 		errlog_recycle(&ch->ch_err, sv, emptied, now);
 		if (sv->sv_running > 0)
 			sv->sv_running--;
+		/* Timed out: the rest goes now; else it keeps the deadline. */
+		cgroup_end(&ch->ch_cg, ch->ch_killed != 0, ch->ch_deadline);
 		*ch = children[--nchildren];
 		/* None left that superd started: no need to ask again (one
 		 * system call less per wait instance). */
@@ -287,6 +304,7 @@ adopted_end(struct child *ch, int64_t now)
 	handover_unstore_name(ch->ch_fdname);
 	free(ch->ch_fdname);
 	close(ch->ch_pidfd);
+	cgroup_end(&ch->ch_cg, ch->ch_killed != 0, ch->ch_deadline);
 	if (ch->ch_killed != 0 && nsignalled > 0)
 		nsignalled--;
 	if (sv->sv_running > 0)
@@ -316,6 +334,11 @@ child_read(fd_ready_fn ready, void *set)
 static void
 child_signal(const struct child *ch, int signo)
 {
+	/* Its cgroup holds all it started, those that left its session
+	   too; each gets the signal once. */
+	if (ch->ch_cg.ci_pid != 0 && (signo == SIGKILL ?
+	    cgroup_kill(&ch->ch_cg) : cgroup_signal(&ch->ch_cg, signo)) == 0)
+		return;
 	/* Adopted: its pid could be another's by now; only the pidfd is
 	   sure, and reaches the instance alone. */
 	if (ch->ch_pidfd != -1) {
@@ -328,7 +351,10 @@ child_signal(const struct child *ch, int signo)
 		(void)kill(ch->ch_pid, signo);
 }
 
-/* Enforces `timeout`: SIGTERM at the deadline, SIGKILL 2 s later. */
+/*
+ * Enforces `timeout`: SIGTERM at the deadline, SIGKILL 2 s later, to the
+ * instance's cgroup, or where it has none its process group.
+ */
 void
 child_timeouts(int64_t now, int64_t *next)
 {

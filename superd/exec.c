@@ -2,10 +2,11 @@
  * exec.c - what runs in the new process, from clone or fork to execve.
  *
  * The child gets the connection on fds 0 and 1, fd 2 as `stderr` says and
- * nothing else; default signals, its own session, the configured limits,
- * nice value, confinement (the plan of confine.c: namespaces, mounts,
- * root, capabilities, no new privileges), identity and directory, and
- * the environment superd built for it.  A builtin is run here instead of
+ * nothing else; its own cgroup first where it has one (cgroup.c), so
+ * that nothing it does next starts outside it; default signals, its own
+ * session, the configured limits, nice value, confinement (the plan of
+ * confine.c: namespaces, mounts, root, capabilities, no new privileges),
+ * identity and directory, and the environment superd built for it.  A builtin is run here instead of
  * a program (builtin_run).
  *
  * Everything here was prepared by superd (spawn.c, launch.c): a child
@@ -352,6 +353,8 @@ exec_unshare_fds(struct spawn_ctx *cx)
 		top = cx->sx_errfd;
 	if (cx->sx_nullfd > top)
 		top = cx->sx_nullfd;
+	if (cx->sx_cgfd > top)
+		top = cx->sx_cgfd;
 	if ((rc = sys_unshare_fds_below((unsigned)top + 1)) < 0)
 		exec_fail(cx, STAGE_FDS, rc);
 	__atomic_store_n(cx->sx_unshared, 1, __ATOMIC_RELEASE);
@@ -367,6 +370,9 @@ exec_run(struct spawn_ctx *cx)
 
 	if (cx->sx_unshared != NULL)
 		exec_unshare_fds(cx);
+	if (cx->sx_cgfd != -1 &&
+	    (rc = sys_cgroup_enter(cx->sx_cgfd, cx->sx_cgprocs)) < 0)
+		exec_fail(cx, STAGE_CGROUP, rc);
 	exec_signals();
 	if ((rc = sys_setsid()) < 0)
 		exec_fail(cx, STAGE_SESSION, rc);

@@ -148,6 +148,7 @@ slot_stack(struct slot *sl)
 }
 
 static const char *const stage_names[STAGE_COUNT] = {
+	[STAGE_CGROUP] = "cgroup: join",
 	[STAGE_SESSION] = "setsid",
 	[STAGE_FDS] = "descriptors",
 	[STAGE_LIMITS] = "setrlimit",

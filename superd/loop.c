@@ -187,6 +187,7 @@ start_instance(struct service *sv, int fd, const struct peer *pe,
 	const struct svc_conf	*sc = sv->sv_conf;
 	char			 from[192];
 	struct errlog		 el = ERRLOG_NONE;
+	struct cginst		 cg;
 	pid_t			 pid;
 	size_t			 len;
 
@@ -198,7 +199,7 @@ start_instance(struct service *sv, int fd, const struct peer *pe,
 		builtin_reply(sc->sc_builtin, fd);
 		sv->sv_started++;
 		close(fd);
-	} else if ((pid = spawn_instance(sv, fd, pe, &el)) == -1) {
+	} else if ((pid = spawn_instance(sv, fd, pe, &el, &cg)) == -1) {
 		if (errno == EAGAIN || errno == ENOMEM || errno == EBUSY)
 			service_pause(sv, errno == EBUSY ? PAUSE_STUCK :
 			    "cannot fork");
@@ -206,7 +207,7 @@ start_instance(struct service *sv, int fd, const struct peer *pe,
 		sv->sv_pause_logged = 0;	/* the shortage, if any, is over */
 		policy_rate_take(sv);
 		log_start(sv, pid, from);
-		if (child_add(sv, NULL, pid, pe->pe_remote_ip, &el) == -1)
+		if (child_add(sv, NULL, pid, pe->pe_remote_ip, &el, &cg) == -1)
 			log_warn("%s: child table", sc->sc_name);
 	}
 }
@@ -613,11 +614,12 @@ lend_listener(struct service *sv, struct listener *ls)
 {
 	char		 from[96] = "-";
 	struct errlog	 el = ERRLOG_NONE;
+	struct cginst	 cg;
 	pid_t		 pid;
 
 	if (looping_lend(sv, ls, from, sizeof(from)) == -1)
 		return;		/* nothing queued after all (or dropped) */
-	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &el)) == -1) {
+	if ((pid = spawn_instance(sv, ls->ls_fd, NULL, &el, &cg)) == -1) {
 		/* The client stays queued: rest rather than wake on it again. */
 		service_pause(sv, errno == EAGAIN || errno == ENOMEM ?
 		    "cannot fork" : errno == EBUSY ? PAUSE_STUCK :
@@ -628,7 +630,7 @@ lend_listener(struct service *sv, struct listener *ls)
 	log_start(sv, pid, from);
 	/* One that never reaches its program is no client's fault: the
 	 * reap says so (looping_end). */
-	if (child_add(sv, ls, pid, from, &el) == -1)
+	if (child_add(sv, ls, pid, from, &el, &cg) == -1)
 		log_warn("%s: child table", sv->sv_conf->sc_name);
 }
 
@@ -703,6 +705,7 @@ reload(void)
 	launch_settle();	/* no child is still reading the old one */
 	if (servtab_apply(nc) == -1)
 		log_warn("reload");
+	cgroup_load(servtab_conf());
 	status_ready(0);
 }
 
@@ -745,6 +748,7 @@ loop_run(void)
 		next = 0;
 		servtab_retry(now, &next);
 		child_timeouts(now, &next);
+		cgroup_sweep(now, &next);
 		pending_timeouts(now);
 		pending_held();
 		errlog_spares_expire(now, &next);

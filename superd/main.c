@@ -411,6 +411,7 @@ main(int argc, char **argv)
 		log_warn("cannot start services");
 		goto fail;
 	}
+	cgroup_load(conf);
 	adopt_all();
 	handover_close_rest();
 	status_ready(0);
@@ -418,6 +419,7 @@ main(int argc, char **argv)
 	adopt_hand_over();	/* before STOPPING=1: the unit is still ours */
 	notify("STOPPING=1");
 	log_info("stopping");
+	cgroup_stop();
 	servtab_close_all();
 	servtab_remove_ports();
 	pidfile_remove();

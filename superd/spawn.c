@@ -59,6 +59,9 @@ null_fd(void)
  * descriptor table.  el, empty (ERRLOG_NONE), returns the instance's
  * stderr pipe (errlog.c).
  *
+ * With `timeout`, cg returns the instance's own cgroup (cgroup.c; ci_pid
+ * 0 where it has none), which the child enters first.
+ *
  * Returns its pid, or -1 when it could not be started at all (errno EAGAIN
  * or ENOMEM: fork failed; EBUSY: too many of the service's children are
  * still short of their programs, launch.c).  A child that fails before
@@ -66,7 +69,7 @@ null_fd(void)
  */
 pid_t
 spawn_instance(struct service *sv, int fd, const struct peer *pe,
-    struct errlog *el)
+    struct errlog *el, struct cginst *cg)
 {
 	const struct svc_conf	*sc = sv->sv_conf;
 	struct spawn_ctx	 cx;
@@ -79,6 +82,8 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe,
 	cx.sx_fd = fd;
 	cx.sx_errfd = -1;
 	cx.sx_rep = -1;
+	cx.sx_cgfd = -1;
+	cg->ci_pid = 0;
 	cx.sx_peer = pe;
 	if (ident_resolve(&sv->sv_ident, sc, mono_ms()) == -1) {
 		log_warn("%s: cannot start %s: user %s", sc->sc_name,
@@ -101,6 +106,9 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe,
 		/* Kept until the reap (errlog.c): always in wait mode, else
 		 * while descriptors are plentiful. */
 		cx.sx_errkept = sc->sc_wait || fd_plentiful(cx.sx_errfd);
+	if (sc->sc_timeout > 0 && cgroup_instance(sc->sc_name, cg) == 0)
+		cx.sx_cgfd = cgroup_procs(cg, cx.sx_cgprocs,
+		    sizeof(cx.sx_cgprocs));
 	/*
 	 * superd has no signal handler (signals.c: its signals stay blocked
 	 * and are read from a signalfd), so none can run in a child that
@@ -119,6 +127,7 @@ spawn_instance(struct service *sv, int fd, const struct peer *pe,
 		close(cx.sx_fd);
 	if (pid == -1) {
 		errlog_close(el, sv);
+		cgroup_end(cg, 0, 0);
 		errno = saved_errno;
 		return -1;
 	}

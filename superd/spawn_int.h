@@ -9,6 +9,7 @@
 #include "superd.h"
 
 enum stage {
+	STAGE_CGROUP,
 	STAGE_SESSION,
 	STAGE_FDS,
 	STAGE_LIMITS,
@@ -49,6 +50,9 @@ struct spawn_ctx {
 	int			 sx_errfd;	/* stderr pipe, or -1 */
 	int			 sx_errkept;	/* superd keeps sx_errfd open */
 	int			 sx_nullfd;	/* /dev/null, stderr = null */
+	int			 sx_cgfd;	/* superd's cgroup, or -1 */
+	char			 sx_cgprocs[CGROUP_PATH_MAX]; /* and the
+						   cgroup.procs to join */
 	char			**sx_env;
 	int			 sx_rep;	/* fork: report pipe, else -1 */
 	volatile struct report	*sx_shared;	/* report in shared memory */

@@ -309,6 +309,14 @@ struct service {
 	int			 sv_retired;
 };
 
+/* An instance's own cgroup (cgroup.c), superd-instance-PID-ID. */
+#define CGROUP_PATH_MAX	64	/* its name, or its name/cgroup.procs */
+struct cginst {
+	pid_t			 ci_pid;	/* the superd that made it; */
+						/*   0: the instance has none */
+	unsigned		 ci_id;
+};
+
 /* A running instance (child.c). */
 struct child {
 	pid_t			 ch_pid;
@@ -324,6 +332,7 @@ struct child {
 						   (adopt.c): no child of ours;
 						   -1 for our own */
 	char			*ch_fdname;	/*   and its name in the store */
+	struct cginst		 ch_cg;		/* `timeout` > 0: its cgroup */
 };
 
 /* Peer of a connection as a service sees it. */
@@ -501,7 +510,20 @@ void		 launch_settle(void);
 
 /* spawn.c */
 pid_t		 spawn_instance(struct service *, int, const struct peer *,
-		    struct errlog *);
+		    struct errlog *, struct cginst *);
+
+/* cgroup.c */
+int		 cgroup_parse_self(const char *, char *, size_t);
+int		 cgroup_parse_mount(const char *, const char *, char *, size_t);
+void		 cgroup_load(const struct conf *);
+int		 cgroup_instance(const char *, struct cginst *);
+int		 cgroup_procs(const struct cginst *, char *, size_t);
+int		 cgroup_adopt(pid_t, struct cginst *);
+int		 cgroup_signal(const struct cginst *, int);
+int		 cgroup_kill(const struct cginst *);
+void		 cgroup_end(struct cginst *, int, int64_t);
+void		 cgroup_sweep(int64_t, int64_t *);
+void		 cgroup_stop(void);
 
 /* errlog.c */
 int		 errlog_open(struct errlog *, struct service *);
@@ -515,7 +537,7 @@ int		 errlog_spares_drop(const struct service *);
 
 /* child.c */
 int		 child_add(struct service *, struct listener *, pid_t,
-		    const char *, struct errlog *);
+		    const char *, struct errlog *, struct cginst *);
 int		 child_adopt(struct service *, pid_t, int, const char *,
 		    int64_t, const char *);
 const struct child *child_at(size_t);

@@ -323,6 +323,29 @@ sys_open_nofollow(const char *path, int flags)
 	    sizeof(how)));
 }
 
+/*
+ * The caller moved into a cgroup: "0" written to its cgroup.procs, at
+ * path below the directory dirfd (no symbolic link on the way: cgroupfs
+ * has none).
+ */
+static inline int
+sys_cgroup_enter(int dirfd, const char *path)
+{
+	long	 rc;
+	int	 fd;
+
+	fd = SYS_RAW ? (int)SYS(SYS_openat, dirfd, path,
+	    O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0) :
+	    sys_libc_fd(openat(dirfd, path, O_WRONLY | O_CLOEXEC |
+	    O_NOFOLLOW));
+	if (fd < 0)
+		return fd;
+	rc = SYS_RAW ? SYS(SYS_write, fd, "0", 1, 0) :
+	    write(fd, "0", 1) == -1 ? -errno : 1;
+	(void)sys_close(fd);
+	return rc < 0 ? (int)rc : 0;
+}
+
 /* A detached copy of the mounts at fd and below (open_tree). */
 static inline int
 sys_open_tree_clone(int fd)

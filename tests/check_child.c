@@ -80,8 +80,9 @@ static void
 add(struct service *s, struct listener *ls, pid_t pid, const char *peer)
 {
 	struct errlog	 el = ERRLOG_NONE;
+	struct cginst	 cg = { 0, 0 };
 
-	ck_assert_int_eq(child_add(s, ls, pid, peer, &el), 0);
+	ck_assert_int_eq(child_add(s, ls, pid, peer, &el, &cg), 0);
 }
 
 /* Reaps as the loop does on SIGCHLD until the table is down to `left`. */

@@ -17,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, acceptq_suite());
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, builtin_suite());
+	srunner_add_suite(sr, cgroup_suite());
 	srunner_add_suite(sr, child_suite());
 	srunner_add_suite(sr, env_suite());
 	srunner_add_suite(sr, errlog_suite());

@@ -13,6 +13,7 @@
 Suite	*acceptq_suite(void);
 Suite	*addr_suite(void);
 Suite	*builtin_suite(void);
+Suite	*cgroup_suite(void);
 Suite	*child_suite(void);
 Suite	*config_suite(void);
 Suite	*config_oom_suite(void);

@@ -281,6 +281,36 @@ def sweep_children():
         time.sleep(0.01)
 
 
+def remove_instance_cgroups(pids):
+    """The empty instance cgroups the superds of pids left beside the
+    runner (those of instances still running when superd stopped; the
+    next superd would sweep them): removed, so that a run leaves none in
+    the host's cgroup.  A test that runs superd elsewhere cleans up its
+    own."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            own = [ln[3:].strip() for ln in f if ln.startswith("0::")]
+        with open("/proc/self/mountinfo") as f:
+            mnts = [ln.split() for ln in f if " - cgroup2 " in ln]
+    except OSError:
+        return
+    for m in mnts:
+        if not own or m[3] != "/":
+            continue
+        d = m[4] + own[0].rstrip("/")
+        for pid in pids:
+            prefix = "superd-instance-%d-" % pid
+            try:
+                names = [n for n in os.listdir(d) if n.startswith(prefix)]
+            except OSError:
+                names = []
+            for n in names:
+                try:
+                    os.rmdir(os.path.join(d, n))
+                except OSError:
+                    pass
+
+
 # ---------------------------------------------------------------------------
 # sockets
 
@@ -725,6 +755,8 @@ class T:
         for sd in reversed(self.daemons):
             sd.stop()
         sweep_children()
+        remove_instance_cgroups([sd.pid for sd in self.daemons
+                                 if sd.proc is not None])
         found = []
         for sd in self.daemons:
             m = SANITIZER_REPORT.search(sd.log())

@@ -153,6 +153,58 @@ def test_stop_leaves_running_instances_and_restart_serves(m, deb):
           "(%s)" % r.stdout)
 
 
+ESCAPE_PORT = 7004
+
+# An instance whose grandchild leaves its session and process group.
+ESCAPE = """services : (
+	{ name = "tcat"; port = %d; address = "127.0.0.1";
+	  server = "/bin/cat"; },
+	{ name = "escape"; port = %d; address = "127.0.0.1"; timeout = 2;
+	  server = "/bin/sh";
+	  args = [ "-c", "setsid sleep 300 & echo $!; read x" ]; }
+);
+""" % (ECHO_PORT, ESCAPE_PORT)
+
+
+def instance_cgroups(m):
+    return m.sh("ls -d /sys/fs/cgroup/system.slice/superd.service/"
+                "superd-instance-* 2>/dev/null", check=False).stdout.strip()
+
+
+def alive_in(m, pid):
+    return m.sh("kill -0 %d" % pid, check=False).returncode == 0
+
+
+def test_timeout_reaches_what_left_the_session(m, deb):
+    """Delegate=yes: superd makes a cgroup below the unit's for each
+    instance of a service with `timeout`; a grandchild that called
+    setsid() is in it and ends at the timeout, and the cgroup goes."""
+    installed(m, deb)
+    add_config(m, ESCAPE)
+    unit_cg = m.sh("cat /proc/$(systemctl show -P MainPID superd)/cgroup"
+                   ).stdout
+    check("0::/system.slice/superd.service\n" in unit_cg,
+          "superd is not in its unit's cgroup: %r" % unit_cg)
+    s = m.connect(ESCAPE_PORT)
+    try:
+        pid = int(read_line(s))
+        wait_for(lambda: m.sh("ps -o sid= -p %d" % pid, check=False
+                              ).stdout.strip() == str(pid), 3,
+                 "the grandchild to leave the instance's session")
+        cg = m.sh("cat /proc/%d/cgroup" % pid).stdout
+        check(re.search(r"^0::/system\.slice/superd\.service/"
+                        r"superd-instance-\d+-\d+$", cg, re.M),
+              "the grandchild is not in an instance cgroup: %r" % cg)
+        check(instance_cgroups(m) != "", "no instance cgroup below the "
+              "unit's while the instance runs")
+        wait_for(lambda: not alive_in(m, pid), 6,
+                 "the grandchild to end at the instance's timeout")
+    finally:
+        s.close()
+    wait_for(lambda: instance_cgroups(m) == "", 3,
+             "the instance's cgroup to be removed")
+
+
 SOCKET_PORT = 7003
 
 SOCKET_UNIT = """[Socket]
