@@ -12,7 +12,8 @@
 # config_load), proxy (PROXY v1/v2), tcpmux (the name line), escape (a
 # program's stderr on its way to the log), finger (the finger query),
 # greeting (the greeting's name and state file), fdname (the names of
-# descriptors handed over by systemd: $LISTEN_FDNAMES and instances').
+# descriptors handed over by systemd: $LISTEN_FDNAMES and instances'),
+# cgroup (/proc/self/cgroup and mountinfo, where superd's cgroup is).
 #
 # The seeds are fuzz/corpus/TARGET; what a run adds goes to
 # build/fuzz/corpus/TARGET and a crashing input to build/fuzz/artifacts/,
@@ -24,7 +25,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?=
 FUZZ_TARGETS  = config inetd_line inetd_conf proxy tcpmux escape finger greeting \
-		fdname
+		fdname cgroup
 
 FUZZ_BUILD = $(BUILD)/fuzz
 FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -55,6 +56,7 @@ FUZZ_MAXLEN_escape     = 4096
 FUZZ_MAXLEN_finger     = 2048
 FUZZ_MAXLEN_greeting   = 2048
 FUZZ_MAXLEN_fdname     = 2048
+FUZZ_MAXLEN_cgroup     = 4096
 FUZZ_DICT_config     = fuzz/dict/config.dict
 FUZZ_DICT_inetd_conf = fuzz/dict/inetd.dict
 FUZZ_DICT_inetd_line = fuzz/dict/inetd.dict

@@ -167,8 +167,11 @@ mount_line(const char *ln, const char *end, const char *path, char *out,
 	if ((size_t)n + strlen(path) >= size)
 		return -1;
 	strcpy(out + n, path);
-	if (out[0] == '\0')
+	if (out[0] == '\0') {		/* the mount's own root: "/" */
+		if (size < 2)
+			return -1;
 		strcpy(out, "/");
+	}
 	return 0;
 }
 

@@ -142,6 +142,12 @@ START_TEST(mount_long)
 	ck_assert_int_eq(cgroup_parse_mount("1 2 0:37 / /cg rw - cgroup2 c "
 	    "rw\n", "/0123456789012345678901234567890123456789012345678901234"
 	    "56789", dir, sizeof(dir)), -1);
+	/* A mount's own root is "/": it needs two bytes, not one. */
+	ck_assert_int_eq(cgroup_parse_mount("1 2 0:37 / / rw - cgroup2 c rw\n",
+	    "/", dir, 1), -1);
+	ck_assert_int_eq(cgroup_parse_mount("1 2 0:37 / / rw - cgroup2 c rw\n",
+	    "/", dir, 2), 0);
+	ck_assert_str_eq(dir, "/");
 	free(mi);
 }
 END_TEST
